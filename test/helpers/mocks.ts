@@ -1,0 +1,119 @@
+/**
+ * Pulumi mocks that record every resource the program declares, with its inputs, so tests can
+ * inspect the whole program. Outputs default to the inputs; `registerMockOutputs` lets a test give a
+ * resource type the outputs its provider would compute (an image digest, a generated password).
+ */
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface RecordedResource {
+    type: string;
+    name: string;
+    inputs: Record<string, any>;
+    urn: string;
+}
+
+type OutputFn = (args: pulumi.runtime.MockResourceArgs) => Record<string, any>;
+const outputFns = new Map<string, OutputFn>();
+
+/** Gives resources of `type` computed outputs, merged over their inputs. */
+export function registerMockOutputs(type: string, fn: OutputFn): void {
+    outputFns.set(type, fn);
+}
+
+/** A stable fake hex digest derived from text, so results depend on the inputs rather than being fixed. */
+export function fakeDigest(text: string): string {
+    return crypto.createHash("sha256").update(text).digest("hex");
+}
+
+registerMockOutputs("random:index/randomPassword:RandomPassword", (a) => {
+    const result = `pw-${fakeDigest(a.name).slice(0, 24)}`;
+    return { result, bcryptHash: `$2a$10$${fakeDigest(result).slice(0, 53)}` };
+});
+registerMockOutputs("random:index/randomBytes:RandomBytes", (a) => {
+    const hex = fakeDigest(a.name).slice(0, (a.inputs.length ?? 32) * 2);
+    return { hex, base64: Buffer.from(hex, "hex").toString("base64") };
+});
+registerMockOutputs("tls:index/privateKey:PrivateKey", (a) => ({
+    privateKeyPem: `-----BEGIN PRIVATE KEY-----\n${fakeDigest(a.name)}\n-----END PRIVATE KEY-----\n`,
+    publicKeyPem: `-----BEGIN PUBLIC KEY-----\n${fakeDigest(a.name)}\n-----END PUBLIC KEY-----\n`,
+}));
+registerMockOutputs("tls:index/selfSignedCert:SelfSignedCert", (a) => ({ certPem: `-----BEGIN CERTIFICATE-----\n${fakeDigest(a.name)}\n-----END CERTIFICATE-----\n` }));
+registerMockOutputs("tls:index/locallySignedCert:LocallySignedCert", (a) => ({ certPem: `-----BEGIN CERTIFICATE-----\n${fakeDigest(a.name)}\n-----END CERTIFICATE-----\n` }));
+registerMockOutputs("tls:index/certRequest:CertRequest", (a) => ({ certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\n${fakeDigest(a.name)}\n-----END CERTIFICATE REQUEST-----\n` }));
+registerMockOutputs("docker-build:index:Image", (a) => {
+    // The digest depends on everything that would change the build, as a registry's would.
+    const digest = `sha256:${fakeDigest(JSON.stringify(a.inputs))}`;
+    const tag: string = (a.inputs.tags ?? [])[0] ?? "";
+    const repository = tag.replace(/:[^:/]+$/, "");
+    return { digest, ref: `${repository}@${digest}` };
+});
+
+export class ResourceRecorder {
+    readonly resources: RecordedResource[] = [];
+
+    mocks(): pulumi.runtime.Mocks {
+        return {
+            newResource: (args) => {
+                const extra = outputFns.get(args.type)?.(args) ?? {};
+                this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, urn: `${args.type}::${args.name}` });
+                return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
+            },
+            call: (args) => {
+                if (args.token === "aws:index/getCallerIdentity:getCallerIdentity") {
+                    return { accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/test", userId: "test" };
+                }
+                if (args.token === "aws:index/getPartition:getPartition") {
+                    return { partition: "aws", dnsSuffix: "amazonaws.com" };
+                }
+                if (args.token === "aws:index/getRegion:getRegion") {
+                    return { name: "eu-west-1", region: "eu-west-1" };
+                }
+                if (args.token === "aws:index/getAvailabilityZones:getAvailabilityZones") {
+                    return { names: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], zoneIds: ["euw1-az1", "euw1-az2", "euw1-az3"] };
+                }
+                return args.inputs;
+            },
+        };
+    }
+
+    ofType(type: string): RecordedResource[] {
+        return this.resources.filter((r) => r.type === type);
+    }
+
+    one(type: string, nameFilter?: (name: string) => boolean): RecordedResource {
+        const found = this.ofType(type).filter((r) => !nameFilter || nameFilter(r.name));
+        if (found.length !== 1) {
+            throw new Error(`expected exactly one ${type}${nameFilter ? " (filtered)" : ""}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
+        }
+        return found[0];
+    }
+}
+
+/** Installs recording mocks for one program run. */
+export function setupMocks(project = "ds-platform", stack = "test"): ResourceRecorder {
+    const recorder = new ResourceRecorder();
+    pulumi.runtime.setMocks(recorder.mocks(), project, stack, false);
+    return recorder;
+}
+
+/** Resolves an Output's value under mocks. */
+export function valueOf<T>(output: pulumi.Input<T> | undefined): Promise<T> {
+    return new Promise((resolve) => pulumi.output(output as pulumi.Input<T>).apply((v) => resolve(v as T)));
+}
+
+/** Whether an Output is marked secret. */
+export function isSecret(output: pulumi.Input<unknown>): Promise<boolean> {
+    return pulumi.isSecret(pulumi.output(output));
+}
+
+/** Waits until the program has stopped declaring resources (registrations inside applies included). */
+export async function settle(recorder: ResourceRecorder): Promise<void> {
+    let last = -1;
+    let stable = 0;
+    while (stable < 5) {
+        await new Promise((r) => setTimeout(r, 5));
+        stable = recorder.resources.length === last ? stable + 1 : 0;
+        last = recorder.resources.length;
+    }
+}
