@@ -111,7 +111,23 @@ export const registrySchema = z
             .regex(/^[a-zA-Z0-9][a-zA-Z0-9.-]*(?::[0-9]+)?$/, "a registry host[:port] such as registry.example.com")
             .optional()
             .describe("Registry host[:port] (external). Required for kind external"),
-        username: z.string().min(1).optional().describe("User name for the external registry; its password is the secret `registryPassword`. Required for kind external"),
+        username: z
+            .string()
+            .regex(/^[^:\s]+$/, "a user name without ':' or spaces")
+            .optional()
+            .describe("User name for the external registry (its password is the secret `registryPassword`); for in-cluster, the push/pull user. Required for kind external; default for in-cluster: ds-platform"),
+        pushAddress: z
+            .string()
+            .regex(/^[a-zA-Z0-9][a-zA-Z0-9.-]*(?::[0-9]+)?$/, "a registry host[:port] such as localhost:30500")
+            .optional()
+            .describe("Address the deploying machine pushes the in-cluster registry's images to (it also gets a TLS name). Default: localhost:<nodePort>"),
+        untaggedExpiryDays: positiveInt.max(3650).default(7).describe("ECR lifecycle: expire untagged images after this many days (ecr). Default: 7"),
+        keepTaggedImages: positiveInt.max(1000).default(30).describe("ECR lifecycle: keep this many most recent image tags per target (ecr). Default: 30"),
+        kmsKeyArn: z
+            .string()
+            .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/.+$/, "a KMS key ARN such as arn:aws:kms:eu-west-1:123456789012:key/...")
+            .optional()
+            .describe("KMS key encrypting the ECR repository (ecr). Default: the AWS-managed ECR key"),
     })
     .prefault({});
 
@@ -559,6 +575,12 @@ function distance(a: string, b: string): number {
     return row[b.length];
 }
 
+/** "did you mean ...? " for a misspelt key close to an allowed one, else "". */
+export function suggestKey(key: string, allowed: string[]): string {
+    const best = allowed.map((a) => [a, distance(key, a)] as const).sort((x, y) => x[1] - y[1])[0];
+    return best && best[1] <= Math.max(2, Math.floor(key.length / 3)) ? `did you mean "${best[0]}"? ` : "";
+}
+
 /** The keys a strict object schema at `path` allows, walking through defaults, optionals and arrays. */
 function allowedKeysAt(path: PropertyKey[]): string[] {
     let schema: z.core.$ZodType | undefined = platformSchema;
@@ -590,15 +612,11 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): ConfigProblem[] {
     switch (issue.code) {
         case "unrecognized_keys": {
             const allowed = allowedKeysAt(path);
-            return issue.keys.map((key) => {
-                const best = allowed.map((a) => [a, distance(key, a)] as const).sort((x, y) => x[1] - y[1])[0];
-                const hint = best && best[1] <= Math.max(2, Math.floor(key.length / 3)) ? `did you mean "${best[0]}"? ` : "";
-                return {
-                    path: formatPath([...path, key]),
-                    value: undefined,
-                    message: `unknown key; ${hint}allowed keys: ${allowed.join(", ")}`,
-                };
-            });
+            return issue.keys.map((key) => ({
+                path: formatPath([...path, key]),
+                value: undefined,
+                message: `unknown key; ${suggestKey(key, allowed)}allowed keys: ${allowed.join(", ")}`,
+            }));
         }
         case "invalid_type": {
             const value = valueAt(raw, path);

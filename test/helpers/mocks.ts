@@ -117,3 +117,41 @@ export async function settle(recorder: ResourceRecorder): Promise<void> {
         last = recorder.resources.length;
     }
 }
+
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+function isSecretWrapper(v: any): boolean {
+    return v !== null && typeof v === "object" && v[SECRET_SIG_KEY] === SECRET_SIG;
+}
+
+/** Resource inputs with secret wrappers removed (the values a provider would receive). */
+export function unwrapSecrets<T = any>(v: any): T {
+    if (isSecretWrapper(v)) {
+        return unwrapSecrets(v.value);
+    }
+    if (Array.isArray(v)) {
+        return v.map(unwrapSecrets) as any;
+    }
+    if (v !== null && typeof v === "object") {
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)])) as any;
+    }
+    return v;
+}
+
+/** Every string in resource inputs that is NOT inside a Pulumi secret, with its path. */
+export function plainStrings(v: any, path = ""): { path: string; value: string }[] {
+    if (isSecretWrapper(v)) {
+        return [];
+    }
+    if (typeof v === "string") {
+        return [{ path, value: v }];
+    }
+    if (Array.isArray(v)) {
+        return v.flatMap((x, i) => plainStrings(x, `${path}[${i}]`));
+    }
+    if (v !== null && typeof v === "object") {
+        return Object.entries(v).flatMap(([k, x]) => plainStrings(x, path ? `${path}.${k}` : k));
+    }
+    return [];
+}

@@ -1,0 +1,209 @@
+/**
+ * DataSciencePlatform: the whole platform as one component. Data flows one way:
+ * cluster -> registry -> notebook image -> Spark executors -> JupyterHub, and GPU pools -> hub
+ * profiles and Spark executor templates.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { AwsCluster } from "./awsCluster";
+import { PlatformConfig, PlatformConfigInput, parsePlatformConfig } from "./config";
+import { GpuNodePool, GpuPlacement } from "./gpuNodePool";
+import { JupyterHub } from "./jupyterHub";
+import { NotebookImage } from "./notebookImage";
+import { Registry } from "./registry";
+import { EXECUTOR_SERVICE_ACCOUNT, NOTEBOOK_SERVICE_ACCOUNT, SparkExecutors } from "./sparkExecutors";
+
+/** Secrets the platform consumes; each is a Pulumi secret, never plain config. */
+export interface PlatformSecrets {
+    /** Shared password of the dummy login (hub.auth.type dummy). Default: none (required for dummy). */
+    hubPassword?: pulumi.Input<string>;
+    /** OAuth client secret (hub.auth.type github or oidc). Default: none (required for OAuth). */
+    oauthClientSecret?: pulumi.Input<string>;
+    /** Password of an external registry (registry.kind external). Default: none. */
+    registryPassword?: pulumi.Input<string>;
+}
+
+/**
+ * The platform's settings; each section is documented field by field in `components/config.ts`
+ * (and in the README's configuration reference). Omitted settings take their defaults there.
+ */
+export interface DataSciencePlatformArgs {
+    /** Target cluster. Default: the current kubeconfig context, namespace ds-platform. */
+    cluster?: PlatformConfigInput["cluster"];
+    /** Image registry. Default: in-cluster CNCF Distribution with TLS and htpasswd auth. */
+    registry?: PlatformConfigInput["registry"];
+    /** The notebook image build. Default: images/notebook, UID 1000, GID 100, CPU target only. */
+    image?: PlatformConfigInput["image"];
+    /** JupyterHub. Default: z2jh 4.4.0, dummy login, port-forward exposure, culling after an hour. */
+    hub?: PlatformConfigInput["hub"];
+    /** Notebook profiles. Default: one small CPU profile. */
+    profiles?: PlatformConfigInput["profiles"];
+    /** GPU node pools. Default: none. */
+    gpuPools?: PlatformConfigInput["gpuPools"];
+    /** Client-mode Spark. Default: executors of 1 core and 2g, at most 4 per notebook. */
+    spark?: PlatformConfigInput["spark"];
+    /** AWS settings, required when cluster.provider is aws. Default: none. */
+    aws?: PlatformConfigInput["aws"];
+    /** Cost tags. Default: owner platform-team. */
+    tags?: PlatformConfigInput["tags"];
+    /** Protect stateful resources. Default: true on aws, false on kubeconfig. */
+    protectData?: boolean;
+    /** Secrets. Default: none. */
+    secrets?: PlatformSecrets;
+    /** Directory the image build context is relative to. Default: the current working directory. */
+    projectRoot?: string;
+    /** Kubernetes provider to use on an existing cluster instead of one built from cluster.context. Default: built. */
+    kubernetesProvider?: k8s.Provider;
+}
+
+export class DataSciencePlatform extends pulumi.ComponentResource {
+    /** The validated, fully defaulted configuration the platform was built from. */
+    public readonly config: PlatformConfig;
+    /** URL users open. */
+    public readonly hubUrl: pulumi.Output<string>;
+    /** The notebook image by digest, as every consumer runs it. */
+    public readonly imageRef: pulumi.Output<string>;
+    /** The GPU image by digest, when built. */
+    public readonly gpuImageRef?: pulumi.Output<string>;
+    /** Registry address (host[:port]). */
+    public readonly registryUrl: pulumi.Output<string>;
+    /** Namespace of the hub and notebook pods. */
+    public readonly namespace: pulumi.Output<string>;
+    /** Kubeconfig of the created EKS cluster (secret); undefined on an existing cluster. */
+    public readonly kubeconfig?: pulumi.Output<string>;
+    /** Where GPU work lands, per pool. */
+    public readonly gpuPlacements: Record<string, GpuPlacement>;
+    /** Child components, for programs that build on the platform. */
+    public readonly registry: Registry;
+    public readonly image: NotebookImage;
+    public readonly spark: SparkExecutors;
+    public readonly hub: JupyterHub;
+    public readonly awsCluster?: AwsCluster;
+
+    constructor(name: string, args: DataSciencePlatformArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+        const { secrets = {}, projectRoot = process.cwd(), kubernetesProvider, ...raw } = args;
+        // Validate before declaring anything, so a bad configuration never half-deploys.
+        const config = parsePlatformConfig(raw, {
+            hubPassword: secrets.hubPassword !== undefined,
+            oauthClientSecret: secrets.oauthClientSecret !== undefined,
+            registryPassword: secrets.registryPassword !== undefined,
+        });
+        super("ds-platform:index:DataSciencePlatform", name, {}, opts);
+        this.config = config;
+        const protect = config.protectData;
+        const namespaceName = config.cluster.namespace;
+        const executorNamespace = config.spark.namespace ?? namespaceName;
+
+        let provider: k8s.Provider;
+        let gpuPools: GpuNodePool[];
+        let homeStorageClass = config.hub.storage.storageClass;
+        let notebookRoleArn: pulumi.Output<string> | undefined;
+        if (config.cluster.provider === "aws") {
+            this.awsCluster = new AwsCluster(
+                `${name}-aws`,
+                {
+                    aws: config.aws!,
+                    gpuPools: config.gpuPools,
+                    tags: config.tags,
+                    protect,
+                    serviceAccounts: {
+                        notebook: { namespace: namespaceName, name: NOTEBOOK_SERVICE_ACCOUNT },
+                        executor: { namespace: executorNamespace, name: EXECUTOR_SERVICE_ACCOUNT },
+                    },
+                },
+                { parent: this },
+            );
+            provider = this.awsCluster.provider;
+            gpuPools = this.awsCluster.gpuPools;
+            homeStorageClass = homeStorageClass ?? this.awsCluster.storageClassName;
+            notebookRoleArn = this.awsCluster.notebookRoleArn;
+            this.kubeconfig = this.awsCluster.kubeconfig;
+        } else {
+            provider =
+                kubernetesProvider ??
+                new k8s.Provider(`${name}-k8s`, { context: config.cluster.context, enableServerSideApply: true }, { parent: this });
+            gpuPools = config.gpuPools.map((pool) => new GpuNodePool(`${name}-gpu-${pool.name}`, { pool }, { parent: this }));
+        }
+        this.gpuPlacements = Object.fromEntries(gpuPools.map((p) => [p.placement.poolName, p.placement]));
+        const k8sOpts = { parent: this, provider };
+
+        const namespace = new k8s.core.v1.Namespace(
+            `${name}-namespace`,
+            { metadata: { name: namespaceName, labels: { "app.kubernetes.io/part-of": "ds-platform" } } },
+            k8sOpts,
+        );
+        this.namespace = namespace.metadata.name;
+        const pullSecretNamespaces: pulumi.Input<string>[] = [this.namespace];
+
+        this.registry = new Registry(
+            `${name}-registry`,
+            {
+                registry: config.registry,
+                namespace: this.namespace,
+                pullSecretNamespaces,
+                password: secrets.registryPassword,
+                protect,
+                awsProvider: this.awsCluster?.awsProvider,
+            },
+            k8sOpts,
+        );
+        this.registryUrl = this.registry.server;
+
+        const registryRef = {
+            server: this.registry.server,
+            repository: this.registry.repository,
+            username: this.registry.username,
+            password: this.registry.password,
+        };
+        this.image = new NotebookImage(`${name}-image`, { image: config.image, registry: registryRef, projectRoot }, { parent: this });
+        this.imageRef = this.image.ref;
+        this.gpuImageRef = this.image.gpuRef;
+
+        const sparkGpuPool = config.spark.gpuExecutors.pool ?? config.gpuPools[0]?.name;
+        this.spark = new SparkExecutors(
+            `${name}-spark`,
+            {
+                notebookNamespace: this.namespace,
+                executorNamespace,
+                spark: config.spark,
+                image: this.image.ref,
+                gpuImage: this.image.gpuRef,
+                gpuPlacement: config.spark.gpuExecutors.enabled && sparkGpuPool ? this.gpuPlacements[sparkGpuPool] : undefined,
+                uid: config.image.uid,
+                gid: config.image.gid,
+                imagePullSecretName: this.registry.pullSecretName,
+                serviceAccountAnnotations: notebookRoleArn ? notebookRoleArn.apply((arn) => ({ "eks.amazonaws.com/role-arn": arn })) : undefined,
+                protect,
+            },
+            k8sOpts,
+        );
+
+        this.hub = new JupyterHub(
+            `${name}-hub`,
+            {
+                namespace: this.namespace,
+                hub: config.hub,
+                profiles: config.profiles,
+                images: { cpu: this.image.ref, gpu: this.image.gpuRef },
+                gpuPlacements: this.gpuPlacements,
+                uid: config.image.uid,
+                gid: config.image.gid,
+                secrets: { hubPassword: secrets.hubPassword, oauthClientSecret: secrets.oauthClientSecret },
+                spark: this.spark.wiring,
+                imagePullSecretName: this.registry.pullSecretName,
+                homeStorageClass,
+                protect,
+            },
+            { ...k8sOpts, dependsOn: [this.spark] },
+        );
+        this.hubUrl = this.hub.url;
+
+        this.registerOutputs({
+            hubUrl: this.hubUrl,
+            imageRef: this.imageRef,
+            registryUrl: this.registryUrl,
+            namespace: this.namespace,
+            kubeconfig: this.kubeconfig,
+        });
+    }
+}

@@ -1,0 +1,26 @@
+/** The stack program: read and validate this stack's config, build the platform, name its outputs. */
+import * as pulumi from "@pulumi/pulumi";
+import { DataSciencePlatform } from "./platform";
+import { readStackConfig } from "./stackConfig";
+
+export interface StackOutputs {
+    hubUrl: pulumi.Output<string>;
+    imageRef: pulumi.Output<string>;
+    gpuImageRef?: pulumi.Output<string>;
+    registryUrl: pulumi.Output<string>;
+    namespace: pulumi.Output<string>;
+    kubeconfig?: pulumi.Output<string>;
+}
+
+export function stackProgram(): StackOutputs {
+    const { config, secrets } = readStackConfig();
+    const platform = new DataSciencePlatform(pulumi.getStack(), { ...config, secrets });
+    return {
+        hubUrl: platform.hubUrl,
+        imageRef: platform.imageRef,
+        gpuImageRef: platform.gpuImageRef,
+        registryUrl: platform.registryUrl,
+        namespace: platform.namespace,
+        kubeconfig: platform.kubeconfig ? pulumi.secret(platform.kubeconfig) : undefined,
+    };
+}

@@ -1,0 +1,11 @@
+import { stackProgram } from "./components/stack";
+
+const outputs = stackProgram();
+
+export const hubUrl = outputs.hubUrl;
+export const imageRef = outputs.imageRef;
+export const gpuImageRef = outputs.gpuImageRef;
+export const registryUrl = outputs.registryUrl;
+export const namespace = outputs.namespace;
+/** Only on AWS; a secret. */
+export const kubeconfig = outputs.kubeconfig;
