@@ -1,0 +1,21 @@
+/** The example program runs under mocks: another program can build the platform from the package. */
+import * as pulumi from "@pulumi/pulumi";
+import { settle, setupMocks, unwrapSecrets, valueOf } from "../../test/helpers/mocks";
+import { validateKubernetesObject, kubernetesGvk } from "../../test/helpers/kubeSchema";
+import { teamPlatform } from "./program";
+
+test("team-platform declares a complete platform in its own namespaces", async () => {
+    const recorder = setupMocks("team-platform", "dev");
+    pulumi.runtime.setAllConfig({ "team-platform:hubPassword": "team-a-password" }, ["team-platform:hubPassword"]);
+    const outputs = teamPlatform();
+    await settle(recorder);
+
+    expect(await valueOf(outputs.imageRef)).toMatch(/^localhost:30501\/team-a\/notebook@sha256:[a-f0-9]{64}$/);
+    expect(await valueOf(outputs.sparkNamespace)).toBe("team-a");
+    const namespaces = recorder.ofType("kubernetes:core/v1:Namespace").map((r) => r.inputs.metadata.name).sort();
+    expect(namespaces).toEqual(["team-a"]);
+    const k8sObjects = recorder.resources.filter((r) => kubernetesGvk(r.type));
+    expect(k8sObjects.flatMap((r) => validateKubernetesObject(unwrapSecrets(r.inputs)))).toEqual([]);
+    const image = recorder.one("docker-build:index:Image");
+    expect(image.inputs.buildArgs).toMatchObject({ NB_UID: "2000", NB_GID: "2000" });
+});

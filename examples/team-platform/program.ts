@@ -1,0 +1,26 @@
+/**
+ * Another Pulumi program building on ds-platform: team A gets its own platform in its own namespace,
+ * with its own profiles, on an existing cluster. In a separate repository the import is
+ * `from "ds-platform"`; here it is the package's entry point by path.
+ */
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { DataSciencePlatform } from "../../components";
+
+export function teamPlatform(): { hubUrl: pulumi.Output<string>; imageRef: pulumi.Output<string>; sparkNamespace: pulumi.Output<string> } {
+    const config = new pulumi.Config();
+    const platform = new DataSciencePlatform("team-a", {
+        cluster: { provider: "kubeconfig", context: config.get("context"), namespace: "team-a" },
+        registry: { kind: "in-cluster", repository: "team-a/notebook", nodePort: 30501 },
+        image: { uid: 2000, gid: 2000 },
+        hub: { auth: { type: "dummy", admins: ["alice"], allowedUsers: ["bob", "carol"] } },
+        profiles: [
+            { name: "analyst", displayName: "Analyst (2 CPU, 8 GiB)", cpu: { guarantee: 1, limit: 2 }, memory: { guarantee: "4Gi", limit: "8Gi" }, default: true },
+        ],
+        spark: { dynamicAllocation: { maxExecutors: 8 } },
+        secrets: { hubPassword: config.requireSecret("hubPassword") },
+        // The image is built from this repository's images/notebook.
+        projectRoot: path.resolve(__dirname, "..", ".."),
+    });
+    return { hubUrl: platform.hubUrl, imageRef: platform.imageRef, sparkNamespace: platform.spark.executorNamespace };
+}
