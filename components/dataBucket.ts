@@ -1,0 +1,177 @@
+/**
+ * The platform's S3 bucket for data and Spark event logs, and the IAM roles for service accounts
+ * (IRSA) through which notebook and executor pods reach it without static keys.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+/** A Kubernetes service account, by namespace and name. */
+export interface ServiceAccountRef {
+    namespace: string;
+    name: string;
+}
+
+/** Key prefix for datasets and notebook output. */
+export const DATA_PREFIX = "data/";
+/** Key prefix for Spark event logs (spark.eventLog.dir, read by a history server). */
+export const SPARK_EVENT_LOG_PREFIX = "spark-events/";
+
+/** An IAM policy document. */
+export interface PolicyDocument {
+    Version: "2012-10-17";
+    Statement: Record<string, unknown>[];
+}
+
+/** The issuer as IAM condition keys spell it: host and path, without the scheme. */
+export function oidcIssuerHostPath(issuerUrl: string): string {
+    return issuerUrl.replace(/^https:\/\//, "").replace(/\/$/, "");
+}
+
+/**
+ * Trust policy letting exactly one Kubernetes service account assume a role through the cluster's
+ * OIDC provider: `sub` names the account, `aud` is the STS audience the EKS pod identity webhook asks for.
+ */
+export function irsaTrustPolicy(oidcProviderArn: string, oidcIssuer: string, serviceAccount: ServiceAccountRef): PolicyDocument {
+    const issuer = oidcIssuerHostPath(oidcIssuer);
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Effect: "Allow",
+                Principal: { Federated: oidcProviderArn },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: {
+                    StringEquals: {
+                        [`${issuer}:sub`]: `system:serviceaccount:${serviceAccount.namespace}:${serviceAccount.name}`,
+                        [`${issuer}:aud`]: "sts.amazonaws.com",
+                    },
+                },
+            },
+        ],
+    };
+}
+
+/** Read and write under the data and event-log prefixes, list the bucket, and use its key. */
+export function bucketAccessPolicy(bucketArn: string, keyArn: string): PolicyDocument {
+    const prefixes = [DATA_PREFIX, SPARK_EVENT_LOG_PREFIX];
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "ListBucket", Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: bucketArn },
+            {
+                Sid: "ReadWriteObjects",
+                Effect: "Allow",
+                Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+                Resource: prefixes.map((p) => `${bucketArn}/${p}*`),
+            },
+            { Sid: "UseBucketKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: keyArn },
+        ],
+    };
+}
+
+/** Bucket policy refusing every request that is not made over TLS. */
+export function tlsOnlyBucketPolicy(bucketArn: string): PolicyDocument {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "DenyInsecureTransport",
+                Effect: "Deny",
+                Principal: "*",
+                Action: "s3:*",
+                Resource: [bucketArn, `${bucketArn}/*`],
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+        ],
+    };
+}
+
+export interface DataBucketArgs {
+    /** Bucket name. Default: generated from the resource name. */
+    bucketName?: string;
+    /** Protect the bucket and its key from deletion, and keep them if the stack is destroyed. Required. */
+    protect: boolean;
+    /** ARN of the cluster's IAM OIDC provider. Required. */
+    oidcProviderArn: pulumi.Input<string>;
+    /** The cluster's OIDC issuer URL (with or without https://). Required. */
+    oidcIssuer: pulumi.Input<string>;
+    /** Service accounts granted bucket access, each through its own role. Required. */
+    serviceAccounts: { notebook: ServiceAccountRef; executor: ServiceAccountRef };
+}
+
+/**
+ * An encrypted, versioned, private bucket with TLS-only access, and one IRSA role per service account.
+ * AWS children take the provider given in `opts.providers` (the cluster's tagged provider).
+ */
+export class DataBucket extends pulumi.ComponentResource {
+    public readonly bucketName: pulumi.Output<string>;
+    public readonly bucketArn: pulumi.Output<string>;
+    /** `s3a://<bucket>/spark-events/`, for spark.eventLog.dir. */
+    public readonly eventLogUri: pulumi.Output<string>;
+    /** Role for the notebook service account (annotate it with eks.amazonaws.com/role-arn). */
+    public readonly notebookRoleArn: pulumi.Output<string>;
+    /** Role for the executor service account. */
+    public readonly executorRoleArn: pulumi.Output<string>;
+
+    constructor(name: string, args: DataBucketArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("ds-platform:aws:DataBucket", name, {}, opts);
+        const stateful = { parent: this, protect: args.protect, retainOnDelete: args.protect };
+
+        const key = new aws.kms.Key(
+            `${name}-key`,
+            { description: "Encryption of the platform data bucket", enableKeyRotation: true, deletionWindowInDays: 30 },
+            stateful,
+        );
+        const bucket = new aws.s3.Bucket(`${name}-bucket`, { bucket: args.bucketName, forceDestroy: !args.protect }, stateful);
+        new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, { parent: this });
+        new aws.s3.BucketServerSideEncryptionConfiguration(
+            `${name}-encryption`,
+            {
+                bucket: bucket.id,
+                rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn }, bucketKeyEnabled: true }],
+            },
+            { parent: this },
+        );
+        const publicAccess = new aws.s3.BucketPublicAccessBlock(
+            `${name}-public-access`,
+            { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+            { parent: this },
+        );
+        new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, { parent: this });
+        new aws.s3.BucketPolicy(
+            `${name}-tls-only`,
+            { bucket: bucket.id, policy: bucket.arn.apply((arn) => JSON.stringify(tlsOnlyBucketPolicy(arn))) },
+            // S3 rejects policy changes while the public access block is being applied.
+            { parent: this, dependsOn: [publicAccess] },
+        );
+
+        const accessPolicy = pulumi.all([bucket.arn, key.arn]).apply(([b, k]) => JSON.stringify(bucketAccessPolicy(b, k)));
+        const role = (roleName: string, serviceAccount: ServiceAccountRef): pulumi.Output<string> => {
+            const r = new aws.iam.Role(
+                `${name}-${roleName}`,
+                {
+                    description: `Bucket access for ${serviceAccount.namespace}/${serviceAccount.name}`,
+                    assumeRolePolicy: pulumi
+                        .all([args.oidcProviderArn, args.oidcIssuer])
+                        .apply(([arn, issuer]) => JSON.stringify(irsaTrustPolicy(arn, issuer, serviceAccount))),
+                },
+                { parent: this },
+            );
+            new aws.iam.RolePolicy(`${name}-${roleName}-bucket`, { role: r.id, policy: accessPolicy }, { parent: this });
+            return r.arn;
+        };
+
+        this.bucketName = bucket.bucket;
+        this.bucketArn = bucket.arn;
+        this.eventLogUri = pulumi.interpolate`s3a://${bucket.bucket}/${SPARK_EVENT_LOG_PREFIX}`;
+        this.notebookRoleArn = role("notebook", args.serviceAccounts.notebook);
+        this.executorRoleArn = role("executor", args.serviceAccounts.executor);
+        this.registerOutputs({
+            bucketName: this.bucketName,
+            bucketArn: this.bucketArn,
+            eventLogUri: this.eventLogUri,
+            notebookRoleArn: this.notebookRoleArn,
+            executorRoleArn: this.executorRoleArn,
+        });
+    }
+}
