@@ -298,7 +298,9 @@ export const gpuPoolsSchema = z
 
 export const sparkSchema = z
     .strictObject({
-        namespace: dnsLabel.optional().describe("Namespace for executor pods. Default: the platform namespace"),
+        namespace: dnsLabel
+            .optional()
+            .describe("Separate namespace for executor pods. Executors there get no owner reference to their notebook pod (owners cannot cross namespaces), so only Spark itself cleans them up. Default: the platform namespace"),
         executor: z
             .strictObject({
                 cores: positiveInt.max(64).default(1).describe("spark.executor.cores. Default: 1"),
@@ -322,12 +324,30 @@ export const sparkSchema = z
             })
             .prefault({}),
         driverPort: port.default(29413).describe("Fixed spark.driver.port in notebook pods. Default: 29413"),
-        blockManagerPort: port.default(29414).describe("Fixed spark.driver.blockManager.port. Default: 29414"),
-        maxExecutorPods: nonNegativeInt.default(0).describe("ResourceQuota on executor pods in the executor namespace; 0: no quota. Default: 0"),
+        blockManagerPort: port
+            .default(29433)
+            .describe("Fixed block-manager port of drivers (spark.driver.blockManager.port) and executors (spark.blockManager.port). Default: 29433"),
+        sessionsPerNotebook: positiveInt
+            .max(16)
+            .default(4)
+            .describe("Spark sessions one notebook pod may run at once; each binds the next driver and block-manager port (spark.port.maxRetries = this - 1), and the NetworkPolicies open that many. Default: 4"),
+        maxExecutorPods: nonNegativeInt.default(0).describe("ResourceQuota on executor pods (in a shared namespace, scoped to the executors' PriorityClass); 0: no quota. Default: 0"),
+        executorPublicEgress: z
+            .boolean()
+            .default(true)
+            .describe("Executors may reach non-private IPv4 addresses (object stores, package mirrors), as notebook pods may by default; otherwise only the driver, other executors and DNS. Default: true"),
+        onDemandPvc: z
+            .strictObject({
+                enabled: z.boolean().default(false).describe("Give each executor an on-demand PVC as Spark local dir (shuffle/spill), owned by the driver pod. Default: false"),
+                size: memory.default("50Gi").describe("Size of each executor's local-dir claim. Default: 50Gi"),
+                storageClass: z.string().min(1).optional().describe("StorageClass of those claims. Default: the cluster default"),
+            })
+            .prefault({}),
         historyServer: z
             .strictObject({
                 enabled: z.boolean().default(false).describe("Run a Spark history server over the event logs. Default: false"),
-                logVolumeSize: memory.default("10Gi").describe("Event log volume size (kubeconfig). Default: 10Gi"),
+                logVolumeSize: memory.default("10Gi").describe("Event log volume size (file event-log directories). Default: 10Gi"),
+                storageClass: z.string().min(1).optional().describe("StorageClass of the event log volume; must allow ReadWriteMany. Default: the cluster default"),
             })
             .prefault({}),
     })
