@@ -9,3 +9,5 @@ export const registryUrl = outputs.registryUrl;
 export const namespace = outputs.namespace;
 /** Only on AWS; a secret. */
 export const kubeconfig = outputs.kubeconfig;
+/** Only for the in-cluster registry: the CA the nodes' container runtime must trust. */
+export const registryCaCert = outputs.registryCaCert;

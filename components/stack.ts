@@ -10,11 +10,14 @@ export interface StackOutputs {
     registryUrl: pulumi.Output<string>;
     namespace: pulumi.Output<string>;
     kubeconfig?: pulumi.Output<string>;
+    /** CA certificate the nodes must trust to pull from the in-cluster registry. */
+    registryCaCert?: pulumi.Output<string>;
 }
 
-export function stackProgram(): StackOutputs {
+/** `opts` lets a caller (tests, an automation program) add resource options such as transformations. */
+export function stackProgram(opts?: pulumi.ComponentResourceOptions): StackOutputs {
     const { config, secrets } = readStackConfig();
-    const platform = new DataSciencePlatform(pulumi.getStack(), { ...config, secrets });
+    const platform = new DataSciencePlatform(pulumi.getStack(), { ...config, secrets }, opts);
     return {
         hubUrl: platform.hubUrl,
         imageRef: platform.imageRef,
@@ -22,5 +25,6 @@ export function stackProgram(): StackOutputs {
         registryUrl: platform.registryUrl,
         namespace: platform.namespace,
         kubeconfig: platform.kubeconfig ? pulumi.secret(platform.kubeconfig) : undefined,
+        registryCaCert: platform.registry.caCertPem,
     };
 }

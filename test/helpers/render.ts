@@ -12,8 +12,17 @@ import { PROJECT } from "../../components/stackConfig";
 import { PROJECT_ROOT } from "./sharedData";
 import { RecordedResource, ResourceRecorder, settle, setupMocks } from "./mocks";
 
+/** Resource options as the program declared them, for data-protection checks. */
+export interface DeclaredOptions {
+    type: string;
+    name: string;
+    protect: boolean;
+    retainOnDelete: boolean;
+}
+
 export interface RenderedStack {
     stack: string;
+    options: DeclaredOptions[];
     resources: RecordedResource[];
     recorder: ResourceRecorder;
     outputs: StackOutputs;
@@ -40,9 +49,17 @@ export async function renderStack(stack: string, options: { secrets?: Record<str
         secretKeys.push(`${PROJECT}:${k}`);
     }
     pulumi.runtime.setAllConfig(config, secretKeys);
-    const outputs = stackProgram();
+    const options: DeclaredOptions[] = [];
+    const outputs = stackProgram({
+        transformations: [
+            (args) => {
+                options.push({ type: args.type, name: args.name, protect: !!args.opts.protect, retainOnDelete: !!args.opts.retainOnDelete });
+                return undefined;
+            },
+        ],
+    });
     await settle(recorder);
-    return { stack, resources: recorder.resources, recorder, outputs };
+    return { stack, options, resources: recorder.resources, recorder, outputs };
 }
 
 /** Placeholder secrets for rendering: what a user sets with `pulumi config set --secret`. */
