@@ -474,9 +474,10 @@ export class Registry extends pulumi.ComponentResource {
             registryClaim({ name, namespace: args.namespace, storageSize: cfg.storageSize, storageClass: cfg.storageClass }),
             { ...parent, ...statefulOptions(args.protect) },
         );
-        const configChecksum = pulumi
-            .all([cert.certPem, htpasswd])
-            .apply(([c, h]) => crypto.createHash("sha256").update(c).update(h).digest("hex"));
+        // A one-way digest reveals nothing of the credentials; kept plain so the pod spec stays readable in diffs.
+        const configChecksum = pulumi.unsecret(
+            pulumi.all([cert.certPem, htpasswd]).apply(([c, h]) => crypto.createHash("sha256").update(c).update(h).digest("hex")),
+        );
         new k8s.apps.v1.Deployment(
             `${name}-deployment`,
             registryDeployment({
