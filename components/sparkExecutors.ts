@@ -88,6 +88,10 @@ export interface SparkExecutorsArgs {
     protect: boolean;
 }
 
+/** Names of the namespaced objects; fixed so operators and other components can find them. */
+const SPARK_DRIVER_ROLE = "spark-driver";
+export const SPARK_CONF_CONFIGMAP = "spark-conf";
+
 const FILE_DIR = /^file:(\/\/)?(\/[^\s]*)$/;
 
 /** The mount path of a `file:` event-log directory. */
@@ -142,6 +146,13 @@ export class SparkExecutors extends pulumi.ComponentResource {
         const problems = sparkSettingsProblems(spark, gpu);
         if (spark.historyServer.enabled && !args.eventLog) {
             problems.push("spark.historyServer.enabled: needs an event log location (the eventLog argument, e.g. the data bucket's s3a:// URI)");
+        }
+        if (args.eventLog && typeof args.eventLog.dir === "string") {
+            try {
+                checkEventLogDir(args.eventLog.dir, args.eventLog.s3 ?? false);
+            } catch (e) {
+                problems.push((e as Error).message);
+            }
         }
         if (problems.length > 0) {
             throw new Error(`Invalid Spark settings:\n  - ${problems.join("\n  - ")}`);
@@ -205,13 +216,13 @@ export class SparkExecutors extends pulumi.ComponentResource {
         );
         const role = new k8s.rbac.v1.Role(
             `${name}-driver`,
-            { metadata: { namespace: executorNamespace }, rules: sparkDriverRoleRules({ onDemandPvc: spark.onDemandPvc.enabled }) },
+            { metadata: { name: SPARK_DRIVER_ROLE, namespace: executorNamespace }, rules: sparkDriverRoleRules({ onDemandPvc: spark.onDemandPvc.enabled }) },
             child,
         );
         new k8s.rbac.v1.RoleBinding(
             `${name}-driver`,
             {
-                metadata: { namespace: executorNamespace },
+                metadata: { name: SPARK_DRIVER_ROLE, namespace: executorNamespace },
                 roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
                 subjects: [{ kind: "ServiceAccount", name: notebookSa.metadata.name, namespace: args.notebookNamespace }],
             },
@@ -228,6 +239,8 @@ export class SparkExecutors extends pulumi.ComponentResource {
                 const priority = new k8s.scheduling.v1.PriorityClass(
                     `${name}-executor`,
                     {
+                        // Cluster-scoped: the notebook namespace keeps the name unique per platform.
+                        metadata: { name: pulumi.interpolate`${args.notebookNamespace}-spark-executor` },
                         value: 0,
                         preemptionPolicy: "Never",
                         description: "Spark executors of ds-platform notebooks; scopes their pod quota. Never preempts.",
@@ -239,7 +252,7 @@ export class SparkExecutors extends pulumi.ComponentResource {
             }
             new k8s.core.v1.ResourceQuota(
                 `${name}-executor-pods`,
-                { metadata: { namespace: executorNamespace }, spec: { hard: { pods: String(spark.maxExecutorPods) }, ...scope } },
+                { metadata: { name: "spark-executor-pods", namespace: executorNamespace }, spec: { hard: { pods: String(spark.maxExecutorPods) }, ...scope } },
                 child,
             );
         }
@@ -271,7 +284,11 @@ export class SparkExecutors extends pulumi.ComponentResource {
             });
         const configMap = new k8s.core.v1.ConfigMap(
             `${name}-conf`,
-            { metadata: { namespace: args.notebookNamespace, labels: { "app.kubernetes.io/component": "spark-conf" } }, data: files },
+            {
+                // A fixed name: updates land in running notebook pods, whose next Spark session reads them.
+                metadata: { name: SPARK_CONF_CONFIGMAP, namespace: args.notebookNamespace, labels: { "app.kubernetes.io/component": "spark-conf" } },
+                data: files,
+            },
             child,
         );
         this.sparkDefaults = files.apply((f) => f[SPARK_DEFAULTS_FILE]);
@@ -283,7 +300,7 @@ export class SparkExecutors extends pulumi.ComponentResource {
             ["driver-egress", driverEgressPolicy(net)],
             ["executors", executorPolicy({ ...net, publicEgress: spark.executorPublicEgress })],
         ] as const) {
-            new k8s.networking.v1.NetworkPolicy(`${name}-${purpose}`, { metadata: policy.metadata, spec: policy.spec }, child);
+            new k8s.networking.v1.NetworkPolicy(`${name}-${purpose}`, { metadata: { ...policy.metadata, name: `spark-${purpose}` }, spec: policy.spec }, child);
         }
 
         // Event logs and history server -----------------------------------------------------------
@@ -294,7 +311,7 @@ export class SparkExecutors extends pulumi.ComponentResource {
             eventLogClaim = new k8s.core.v1.PersistentVolumeClaim(
                 `${name}-event-logs`,
                 {
-                    metadata: { namespace: args.notebookNamespace },
+                    metadata: { name: "spark-event-logs", namespace: args.notebookNamespace },
                     spec: {
                         accessModes: ["ReadWriteMany"],
                         storageClassName: spark.historyServer.storageClass,
@@ -332,7 +349,7 @@ export class SparkExecutors extends pulumi.ComponentResource {
             new k8s.apps.v1.Deployment(
                 `${name}-history`,
                 {
-                    metadata: { namespace: args.notebookNamespace, labels },
+                    metadata: { name: "spark-history", namespace: args.notebookNamespace, labels },
                     spec: {
                         replicas: 1,
                         selector: { matchLabels: labels },
@@ -370,7 +387,7 @@ export class SparkExecutors extends pulumi.ComponentResource {
             const service = new k8s.core.v1.Service(
                 `${name}-history`,
                 {
-                    metadata: { namespace: args.notebookNamespace, labels },
+                    metadata: { name: "spark-history", namespace: args.notebookNamespace, labels },
                     spec: { selector: labels, ports: [{ name: "http", port: HISTORY_UI_PORT, targetPort: "http" }] },
                 },
                 child,
