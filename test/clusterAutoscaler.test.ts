@@ -1,0 +1,68 @@
+import { CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, ClusterAutoscaler, chartReference, clusterAutoscalerPolicy, clusterAutoscalerValues } from "../components/clusterAutoscaler";
+import { autoscalerDiscoveryTags } from "../components/gpuNodePool";
+import { registerMockOutputs, settle, setupMocks } from "./helpers/mocks";
+
+registerMockOutputs("aws:iam/role:Role", (a) => ({ arn: `arn:aws:iam::123456789012:role/${a.name}` }));
+
+describe("clusterAutoscalerPolicy", () => {
+    const policy = clusterAutoscalerPolicy("c1");
+
+    test("scaling actions only on groups owned by this cluster", () => {
+        const scale = policy.Statement.find((s) => s.Sid === "ScaleOwnedGroups")!;
+        expect(scale.Action).toEqual(["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"]);
+        const [ownedKey, ownedValue] = Object.entries(autoscalerDiscoveryTags("c1")).find(([, v]) => v === "owned")!;
+        expect(scale.Condition).toEqual({ StringEquals: { [`aws:ResourceTag/${ownedKey}`]: ownedValue } });
+    });
+
+    test("every unconditioned action is read-only", () => {
+        const open = policy.Statement.filter((s) => !s.Condition).flatMap((s) => s.Action as string[]);
+        expect(open.length).toBeGreaterThan(0);
+        expect(open.filter((a) => !/:(Describe|Get)/.test(a))).toEqual([]);
+    });
+});
+
+describe("clusterAutoscalerValues", () => {
+    const values: any = clusterAutoscalerValues({ clusterName: "c1", region: "eu-west-1", roleArn: "arn:aws:iam::1:role/ca", nodeSelector: { "ds-platform.io/node-role": "system" } });
+
+    test("auto-discovers this cluster in its region on AWS", () => {
+        expect(values).toMatchObject({ cloudProvider: "aws", awsRegion: "eu-west-1", autoDiscovery: { clusterName: "c1" } });
+    });
+
+    test("the service account it creates is the one the IAM role trusts, annotated with the role", () => {
+        expect(values.rbac.serviceAccount).toEqual({ create: true, name: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT.name, annotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/ca" } });
+    });
+
+    test("balances similar groups, ignores system pods, expands least-waste, runs on system nodes", () => {
+        expect(values.extraArgs).toEqual({ "balance-similar-node-groups": true, "skip-nodes-with-system-pods": false, expander: "least-waste" });
+        expect(values.nodeSelector).toEqual({ "ds-platform.io/node-role": "system" });
+    });
+});
+
+describe("chartReference", () => {
+    test("HTTP repositories, OCI registries and local paths", () => {
+        expect(chartReference({ repository: "https://charts.example.com", version: "1.0.0" }, "x")).toEqual({ chart: "x", version: "1.0.0", repositoryOpts: { repo: "https://charts.example.com" } });
+        expect(chartReference({ repository: "oci://registry.example.com/charts/", version: "1.0.0" }, "x")).toEqual({ chart: "oci://registry.example.com/charts/x", version: "1.0.0" });
+        expect(chartReference({ repository: "./charts/x", version: "1.0.0" }, "x")).toEqual({ chart: "./charts/x", version: "1.0.0" });
+    });
+});
+
+describe("ClusterAutoscaler", () => {
+    test("an IRSA role trusting its service account, its policy, and the release using the role", async () => {
+        const recorder = setupMocks();
+        new ClusterAutoscaler("ca", {
+            clusterName: "c1",
+            region: "eu-west-1",
+            oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.example/id/X",
+            oidcIssuer: "https://oidc.example/id/X",
+            chart: { repository: "https://kubernetes.github.io/autoscaler", version: "9.46.6" },
+            nodeSelector: { role: "system" },
+        });
+        await settle(recorder);
+        const trust = JSON.parse(recorder.one("aws:iam/role:Role").inputs.assumeRolePolicy);
+        expect(trust.Statement[0].Condition.StringEquals["oidc.example/id/X:sub"]).toBe("system:serviceaccount:kube-system:cluster-autoscaler");
+        expect(JSON.parse(recorder.one("aws:iam/rolePolicy:RolePolicy").inputs.policy)).toEqual(clusterAutoscalerPolicy("c1"));
+        const release = recorder.one("kubernetes:helm.sh/v3:Release");
+        expect(release.inputs).toMatchObject({ chart: "cluster-autoscaler", version: "9.46.6", namespace: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT.namespace });
+        expect(release.inputs.values.rbac.serviceAccount.annotations["eks.amazonaws.com/role-arn"]).toBe("arn:aws:iam::123456789012:role/ca-role");
+    });
+});
