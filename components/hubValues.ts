@@ -634,7 +634,12 @@ export function buildHubValues(input: HubValuesInput): HubValues {
 
     return {
         hub: {
-            config: { ...auth, JupyterHub: { ...auth.JupyterHub, cookie_secret: pulumi.secret(input.secrets.cookieSecret) } },
+            config: {
+                ...auth,
+                JupyterHub: { ...auth.JupyterHub, cookie_secret: pulumi.secret(input.secrets.cookieSecret) },
+                // KubeSpawner deletes a home claim when its user or named server is deleted; homes outlive both.
+                KubeSpawner: { delete_pvc: false },
+            },
             db: {
                 pvc: {
                     ...(input.homeStorageClass !== undefined ? { storageClassName: input.homeStorageClass } : {}),
@@ -663,9 +668,8 @@ export function buildHubValues(input: HubValuesInput): HubValues {
                 ? { serviceAccountName: input.spark.serviceAccountName, extraEnv: { ...input.spark.env }, extraLabels: { ...input.spark.podLabels } }
                 : {}),
             // Homes are dynamic PVCs that KubeSpawner creates per user, outside Helm's release: helm
-            // upgrade and uninstall never delete them, and KubeSpawner's delete_pvc only acts when a
-            // user is deleted from the hub. Their StorageClass is the retained one, so even a deleted
-            // claim leaves its volume behind.
+            // upgrade and uninstall never delete them, and delete_pvc is off (hub.config above). Their
+            // StorageClass is the retained one, so even a claim deleted by hand leaves its volume behind.
             storage: {
                 type: "dynamic",
                 capacity: hub.storage.homeCapacity,

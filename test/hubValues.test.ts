@@ -366,6 +366,7 @@ describe("buildHubValues: storage, security, Spark, network, scheduling", () => 
             ],
         });
         expect(values.hub.db.pvc).toEqual({ storageClassName: "ds-platform-retained", annotations: { "helm.sh/resource-policy": "keep" } });
+        expect(values.hub.config.KubeSpawner).toEqual({ delete_pvc: false });
         const dev = await resolved(devInput());
         expect(dev.hub.db.pvc).toEqual({});
         expect(dev.singleuser.storage.dynamic).toEqual({ storageAccessModes: ["ReadWriteOnce"] });
