@@ -210,7 +210,8 @@ export class AwsCluster extends pulumi.ComponentResource {
         const secretsKey = new aws.kms.Key(
             `${name}-secrets-key`,
             { description: `EKS secrets encryption for ${clusterName}`, enableKeyRotation: true, deletionWindowInDays: 30 },
-            awsOpts,
+            // Without the key the cluster's secrets are unreadable: it is as stateful as the data.
+            { ...awsOpts, protect: args.protect, retainOnDelete: args.protect },
         );
         const clusterRole = new aws.iam.Role(`${name}-cluster-role`, { assumeRolePolicy: JSON.stringify(serviceTrustPolicy("eks.amazonaws.com")) }, awsOpts);
         const clusterRoleReady = [

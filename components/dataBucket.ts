@@ -51,6 +51,24 @@ export function irsaTrustPolicy(oidcProviderArn: string, oidcIssuer: string, ser
     };
 }
 
+/**
+ * A generated bucket name: readable, and unique across AWS because it carries the account id.
+ * S3 allows lower-case letters, digits, '-' and '.', 3 to 63 characters.
+ */
+export function generatedBucketName(prefix: string, accountId: string): string {
+    const suffix = `-${accountId}`;
+    const base = prefix
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, "-")
+        .replace(/^-+/, "")
+        .slice(0, 63 - suffix.length)
+        .replace(/-+$/, "");
+    if (base.length === 0) {
+        throw new Error(`cannot derive an S3 bucket name from "${prefix}"; set aws.dataBucketName`);
+    }
+    return `${base}${suffix}`;
+}
+
 /** Read and write under the data and event-log prefixes, list the bucket, and use its key. */
 export function bucketAccessPolicy(bucketArn: string, keyArn: string): PolicyDocument {
     const prefixes = [DATA_PREFIX, SPARK_EVENT_LOG_PREFIX];
@@ -87,7 +105,7 @@ export function tlsOnlyBucketPolicy(bucketArn: string): PolicyDocument {
 }
 
 export interface DataBucketArgs {
-    /** Bucket name. Default: generated from the resource name. */
+    /** Bucket name. Default: `<project>-<stack>-data-<account id>`. */
     bucketName?: string;
     /** Protect the bucket and its key from deletion, and keep them if the stack is destroyed. Required. */
     protect: boolean;
@@ -122,25 +140,30 @@ export class DataBucket extends pulumi.ComponentResource {
             { description: "Encryption of the platform data bucket", enableKeyRotation: true, deletionWindowInDays: 30 },
             stateful,
         );
-        const bucket = new aws.s3.Bucket(`${name}-bucket`, { bucket: args.bucketName, forceDestroy: !args.protect }, stateful);
-        new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, { parent: this });
+        const bucketName =
+            args.bucketName ??
+            aws
+                .getCallerIdentityOutput({}, { parent: this })
+                .accountId.apply((account) => generatedBucketName(`${pulumi.getProject()}-${pulumi.getStack()}-data`, account));
+        const bucket = new aws.s3.Bucket(`${name}-bucket`, { bucket: bucketName, forceDestroy: !args.protect }, stateful);
+        new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.bucket, versioningConfiguration: { status: "Enabled" } }, { parent: this });
         new aws.s3.BucketServerSideEncryptionConfiguration(
             `${name}-encryption`,
             {
-                bucket: bucket.id,
+                bucket: bucket.bucket,
                 rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn }, bucketKeyEnabled: true }],
             },
             { parent: this },
         );
         const publicAccess = new aws.s3.BucketPublicAccessBlock(
             `${name}-public-access`,
-            { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+            { bucket: bucket.bucket, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
             { parent: this },
         );
-        new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, { parent: this });
+        new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.bucket, rule: { objectOwnership: "BucketOwnerEnforced" } }, { parent: this });
         new aws.s3.BucketPolicy(
             `${name}-tls-only`,
-            { bucket: bucket.id, policy: bucket.arn.apply((arn) => JSON.stringify(tlsOnlyBucketPolicy(arn))) },
+            { bucket: bucket.bucket, policy: bucket.arn.apply((arn) => JSON.stringify(tlsOnlyBucketPolicy(arn))) },
             // S3 rejects policy changes while the public access block is being applied.
             { parent: this, dependsOn: [publicAccess] },
         );

@@ -199,6 +199,7 @@ describe("AwsCluster on a prod-like config (one AL2023 and one Bottlerocket GPU 
         const eks = p.recorder.one("aws:eks/cluster:Cluster");
         const key = p.recorder.one("aws:kms/key:Key", (n) => n === "prod-secrets-key");
         expect(key.inputs.enableKeyRotation).toBe(true);
+        expect(p.options.get("aws:kms/key:Key::prod-secrets-key")).toMatchObject({ protect: true, retainOnDelete: true });
         expect(eks.inputs.encryptionConfig).toEqual({ resources: ["secrets"], provider: { keyArn: `arn:aws:kms:eu-west-1:${ACCOUNT}:key/prod-secrets-key` } });
         expect(eks.inputs.version).toBe(p.config.aws!.kubernetesVersion);
         expect(eks.inputs.accessConfig.authenticationMode).toBe("API");
@@ -374,12 +375,19 @@ describe("AwsCluster in an existing VPC, unprotected, with only Bottlerocket GPU
 
     test("unprotected data is deletable: bucket not retained, StorageClass deletes volumes", () => {
         const bucket = p.recorder.one("aws:s3/bucket:Bucket");
-        expect(bucket.inputs.bucket).toBeUndefined();
+        expect(bucket.inputs.bucket).toBe("ds-platform-test-data-123456789012");
         expect(bucket.inputs.forceDestroy).toBe(true);
         const opts = p.options.get(`aws:s3/bucket:Bucket::${bucket.name}`)!;
         expect(opts.protect).toBe(false);
         expect(opts.retainOnDelete).toBe(false);
         expect(p.recorder.one("kubernetes:storage.k8s.io/v1:StorageClass").inputs.reclaimPolicy).toBe("Delete");
+    });
+
+    test("the account lookup for the generated bucket name goes through the tagged provider too", () => {
+        const marker = `pulumi:providers:aws::${p.recorder.one("pulumi:providers:aws").name}::`;
+        const identity = p.calls.filter((c) => c.token === "aws:index/getCallerIdentity:getCallerIdentity");
+        expect(identity).toHaveLength(1);
+        expect(identity[0].provider).toContain(marker);
     });
 
     test("cost tags without a cost centre leave the key out", () => {

@@ -1,5 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DATA_PREFIX, DataBucket, SPARK_EVENT_LOG_PREFIX, bucketAccessPolicy, irsaTrustPolicy, oidcIssuerHostPath, tlsOnlyBucketPolicy } from "../components/dataBucket";
+import {
+    DATA_PREFIX,
+    DataBucket,
+    SPARK_EVENT_LOG_PREFIX,
+    bucketAccessPolicy,
+    generatedBucketName,
+    irsaTrustPolicy,
+    oidcIssuerHostPath,
+    tlsOnlyBucketPolicy,
+} from "../components/dataBucket";
 import { registerMockOutputs, settle, setupMocks, valueOf } from "./helpers/mocks";
 
 registerMockOutputs("aws:iam/role:Role", (a) => ({ arn: `arn:aws:iam::123456789012:role/${a.name}` }));
@@ -31,6 +40,16 @@ describe("irsaTrustPolicy", () => {
     test("issuer with or without scheme gives the same condition keys", () => {
         expect(oidcIssuerHostPath(ISSUER)).toBe("oidc.eks.eu-west-1.amazonaws.com/id/ABC");
         expect(oidcIssuerHostPath("oidc.eks.eu-west-1.amazonaws.com/id/ABC/")).toBe("oidc.eks.eu-west-1.amazonaws.com/id/ABC");
+    });
+});
+
+describe("generatedBucketName", () => {
+    test("lower-case, S3-legal, at most 63 characters, ending in the account id", () => {
+        expect(generatedBucketName("DS_Platform-prod-data", "123456789012")).toBe("ds-platform-prod-data-123456789012");
+        const long = generatedBucketName(`${"x".repeat(80)}-data`, "123456789012");
+        expect(long).toHaveLength(63);
+        expect(long).toMatch(/^[a-z0-9][a-z0-9-]*-123456789012$/);
+        expect(() => generatedBucketName("___", "1")).toThrow(/aws\.dataBucketName/);
     });
 });
 
@@ -113,10 +132,12 @@ describe("DataBucket", () => {
         expect(await valueOf(bucket.executorRoleArn)).toBe("arn:aws:iam::123456789012:role/d-executor");
     });
 
-    test("unprotected: generated name, deletable", async () => {
+    test("unprotected: generated name, deletable, and every bucket setting names that bucket", async () => {
         const { recorder, options } = await build(false);
-        expect(recorder.one("aws:s3/bucket:Bucket").inputs).toMatchObject({ forceDestroy: true });
-        expect(recorder.one("aws:s3/bucket:Bucket").inputs.bucket).toBeUndefined();
+        expect(recorder.one("aws:s3/bucket:Bucket").inputs).toMatchObject({ forceDestroy: true, bucket: "ds-platform-test-data-123456789012" });
+        const settings = recorder.resources.filter((r) => r.type.startsWith("aws:s3/") && r.type !== "aws:s3/bucket:Bucket");
+        expect(settings).toHaveLength(5);
+        expect(settings.every((r) => r.inputs.bucket === "ds-platform-test-data-123456789012")).toBe(true);
         expect(options.get("d-bucket")).toMatchObject({ protect: false, retainOnDelete: false });
     });
 });
