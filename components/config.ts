@@ -401,7 +401,7 @@ export const awsSchema = z.strictObject({
         .string()
         .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name")
         .optional()
-        .describe("Name of the data and event-log bucket. Default: generated"),
+        .describe("Name of the data and event-log bucket. Default: <project>-<stack>-data-<account id>"),
 });
 
 export const tagsSchema = z
