@@ -231,14 +231,14 @@ export const hubSchema = z
                 hook: z.boolean().default(true).describe("Pull images on every node before an upgrade. Default: true"),
                 continuous: z.boolean().default(true).describe("Pull images on nodes that join later. Default: true"),
             })
-            .prefault({}),
+            .prefault({}).describe("Image pre-pulling on nodes"),
         scheduling: z
             .strictObject({
                 userScheduler: z.boolean().default(true).describe("Pack user pods tightly so nodes can scale down. Default: true"),
                 podPriority: z.boolean().default(true).describe("User pods preempt placeholders. Default: true"),
                 userPlaceholders: nonNegativeInt.max(100).default(0).describe("Placeholder pods keeping room for arriving users. Default: 0"),
             })
-            .prefault({}),
+            .prefault({}).describe("Placement of user pods"),
     })
     .prefault({});
 
@@ -308,21 +308,21 @@ export const sparkSchema = z
                 memory: sparkMemory.default("2g").describe("spark.executor.memory. Default: 2g"),
                 memoryOverhead: sparkMemory.default("512m").describe("spark.executor.memoryOverhead. Default: 512m"),
             })
-            .prefault({}),
+            .prefault({}).describe("Executor pod size"),
         dynamicAllocation: z
             .strictObject({
                 minExecutors: nonNegativeInt.default(0).describe("Default: 0"),
                 maxExecutors: positiveInt.max(1000).default(4).describe("Most executors one notebook may start. Default: 4"),
                 idleTimeoutSeconds: positiveInt.default(60).describe("Release executors idle this long. Default: 60"),
             })
-            .prefault({}),
+            .prefault({}).describe("Executors scale with the work"),
         gpuExecutors: z
             .strictObject({
                 enabled: z.boolean().default(false).describe("Run executors on a GPU pool with spark.executor.resource.gpu.*. Default: false"),
                 gpusPerExecutor: positiveInt.max(16).default(1).describe("Default: 1"),
                 pool: dnsLabel.optional().describe("GPU pool for executors. Default: the first GPU pool"),
             })
-            .prefault({}),
+            .prefault({}).describe("Executors on a GPU pool"),
         driverPort: port.default(29413).describe("Fixed spark.driver.port in notebook pods. Default: 29413"),
         blockManagerPort: port
             .default(29433)
@@ -342,14 +342,14 @@ export const sparkSchema = z
                 size: memory.default("50Gi").describe("Size of each executor's local-dir claim. Default: 50Gi"),
                 storageClass: z.string().min(1).optional().describe("StorageClass of those claims. Default: the cluster default"),
             })
-            .prefault({}),
+            .prefault({}).describe("Per-executor volumes for shuffle and spill"),
         historyServer: z
             .strictObject({
                 enabled: z.boolean().default(false).describe("Run a Spark history server over the event logs. Default: false"),
                 logVolumeSize: memory.default("10Gi").describe("Event log volume size (file event-log directories). Default: 10Gi"),
                 storageClass: z.string().min(1).optional().describe("StorageClass of the event log volume; must allow ReadWriteMany. Default: the cluster default"),
             })
-            .prefault({}),
+            .prefault({}).describe("Spark history server"),
     })
     .prefault({});
 
@@ -381,14 +381,14 @@ export const awsSchema = z.strictObject({
             cidr: cidr.default("10.40.0.0/16").describe("CIDR of a new VPC. Default: 10.40.0.0/16"),
             availabilityZones: positiveInt.min(2).max(6).default(3).describe("Zones to spread a new VPC over. Default: 3"),
         })
-        .prefault({}),
+        .prefault({}).describe("The VPC: new, or an existing one by id"),
     endpoint: z
         .strictObject({
             publicAccess: z.boolean().default(true).describe("Public API endpoint. Default: true"),
             privateAccess: z.boolean().default(true).describe("Private API endpoint. Default: true"),
             publicAccessCidrs: z.array(cidr).default(["0.0.0.0/0"]).describe("Who may reach the public endpoint. Default: [0.0.0.0/0]"),
         })
-        .prefault({}),
+        .prefault({}).describe("The EKS API endpoint"),
     adminRoleArns: z
         .array(z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/.+$/, "an IAM role ARN such as arn:aws:iam::123456789012:role/admin"))
         .default([])
@@ -477,7 +477,9 @@ function checkCombinations(c: z.output<typeof platformObject>, ctx: z.Refinement
         if (p.cpu.guarantee > p.cpu.limit) {
             issue(["profiles", i, "cpu", "guarantee"], `must not exceed cpu.limit (${p.cpu.limit})`);
         }
-        if (memoryBytes(p.memory.guarantee) > memoryBytes(p.memory.limit)) {
+        // Refinements also run when a field already failed its own check; compare only well-formed quantities.
+        const quantities = [p.memory.guarantee, p.memory.limit].every((q) => MEMORY_QUANTITY.test(q));
+        if (quantities && memoryBytes(p.memory.guarantee) > memoryBytes(p.memory.limit)) {
             issue(["profiles", i, "memory", "guarantee"], `must not exceed memory.limit (${p.memory.limit})`);
         }
         if (p.gpus > 0 && poolNames.size === 0) {
@@ -649,6 +651,9 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): ConfigProblem[] {
         case "too_big": {
             const bound = String(issue.code === "too_small" ? issue.minimum : issue.maximum);
             const word = issue.code === "too_small" ? (issue.inclusive ? "at least" : "greater than") : issue.inclusive ? "at most" : "less than";
+            if (!/^Too (small|big)/.test(issue.message)) {
+                return [{ path: formatPath(path), value: valueAt(raw, path), message: `must be ${issue.message}` }];
+            }
             const what = issue.origin === "array" ? `must have ${word} ${bound} entries` : issue.origin === "string" ? `must have ${word} ${bound} characters` : `must be ${word} ${bound}`;
             return [{ path: formatPath(path), value: valueAt(raw, path), message: what }];
         }

@@ -10,7 +10,7 @@ import { PlatformConfig, PlatformConfigInput, parsePlatformConfig } from "./conf
 import { GpuNodePool, GpuPlacement } from "./gpuNodePool";
 import { JupyterHub } from "./jupyterHub";
 import { NotebookImage } from "./notebookImage";
-import { Registry } from "./registry";
+import { REGISTRY_PORT, Registry } from "./registry";
 import { EXECUTOR_SERVICE_ACCOUNT, NOTEBOOK_SERVICE_ACCOUNT, SparkExecutors } from "./sparkExecutors";
 
 /** Secrets the platform consumes; each is a Pulumi secret, never plain config. */
@@ -56,6 +56,11 @@ export interface DataSciencePlatformArgs {
     kubernetesProvider?: k8s.Provider;
 }
 
+/** IRSA: a ServiceAccount annotated with a role ARN gets that role's credentials in its pods. */
+function irsaAnnotations(roleArn: pulumi.Output<string> | undefined): pulumi.Output<Record<string, string>> | undefined {
+    return roleArn?.apply((arn): Record<string, string> => ({ "eks.amazonaws.com/role-arn": arn }));
+}
+
 export class DataSciencePlatform extends pulumi.ComponentResource {
     /** The validated, fully defaulted configuration the platform was built from. */
     public readonly config: PlatformConfig;
@@ -98,6 +103,7 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
         let gpuPools: GpuNodePool[];
         let homeStorageClass = config.hub.storage.storageClass;
         let notebookRoleArn: pulumi.Output<string> | undefined;
+        let executorRoleArn: pulumi.Output<string> | undefined;
         if (config.cluster.provider === "aws") {
             this.awsCluster = new AwsCluster(
                 `${name}-aws`,
@@ -117,6 +123,7 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
             gpuPools = this.awsCluster.gpuPools;
             homeStorageClass = homeStorageClass ?? this.awsCluster.storageClassName;
             notebookRoleArn = this.awsCluster.notebookRoleArn;
+            executorRoleArn = this.awsCluster.executorRoleArn;
             this.kubeconfig = this.awsCluster.kubeconfig;
         } else {
             provider =
@@ -133,7 +140,7 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
             k8sOpts,
         );
         this.namespace = namespace.metadata.name;
-        const pullSecretNamespaces: pulumi.Input<string>[] = [this.namespace];
+        const pullSecretNamespaces: pulumi.Input<string>[] = [this.namespace, ...(config.spark.namespace ? [config.spark.namespace] : [])];
 
         this.registry = new Registry(
             `${name}-registry`,
@@ -152,6 +159,8 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
         const registryRef = {
             server: this.registry.server,
             repository: this.registry.repository,
+            pushServer: this.registry.pushServer,
+            pushRepository: this.registry.pushRepository,
             username: this.registry.username,
             password: this.registry.password,
         };
@@ -164,7 +173,7 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
             `${name}-spark`,
             {
                 notebookNamespace: this.namespace,
-                executorNamespace,
+                executorNamespace: config.spark.namespace,
                 spark: config.spark,
                 image: this.image.ref,
                 gpuImage: this.image.gpuRef,
@@ -172,7 +181,11 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
                 uid: config.image.uid,
                 gid: config.image.gid,
                 imagePullSecretName: this.registry.pullSecretName,
-                serviceAccountAnnotations: notebookRoleArn ? notebookRoleArn.apply((arn) => ({ "eks.amazonaws.com/role-arn": arn })) : undefined,
+                serviceAccountAnnotations: irsaAnnotations(notebookRoleArn),
+                executorServiceAccountAnnotations: irsaAnnotations(executorRoleArn),
+                // Event logs for the history server live on a volume. The S3 location (awsCluster.eventLogUri)
+                // needs Hadoop's S3A connector, which the image does not carry yet.
+                eventLog: config.spark.historyServer.enabled ? { dir: "file:/var/spark-events" } : undefined,
                 protect,
             },
             k8sOpts,
@@ -191,6 +204,7 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
                 secrets: { hubPassword: secrets.hubPassword, oauthClientSecret: secrets.oauthClientSecret },
                 spark: this.spark.wiring,
                 imagePullSecretName: this.registry.pullSecretName,
+                registryEgress: this.registry.podSelector ? { podLabels: this.registry.podSelector, port: REGISTRY_PORT } : undefined,
                 homeStorageClass,
                 protect,
             },

@@ -166,6 +166,12 @@ export function registryLabels(name: string): Record<string, string> {
     };
 }
 
+/** Labels that select the in-cluster registry's pod (Service selector, NetworkPolicy peers). */
+export function registryPodSelector(name: string): Record<string, string> {
+    const labels = registryLabels(name);
+    return { "app.kubernetes.io/name": labels["app.kubernetes.io/name"], "app.kubernetes.io/instance": labels["app.kubernetes.io/instance"] };
+}
+
 /** The PersistentVolumeClaim holding the registry's blobs. */
 export function registryClaim(s: Pick<InClusterRegistrySpec, "name" | "namespace" | "storageSize" | "storageClass">) {
     return {
@@ -181,7 +187,7 @@ export function registryClaim(s: Pick<InClusterRegistrySpec, "name" | "namespace
 /** The registry Deployment: one replica on a ReadWriteOnce volume, so updates Recreate. */
 export function registryDeployment(s: InClusterRegistrySpec) {
     const labels = registryLabels(s.name);
-    const selector = { "app.kubernetes.io/name": labels["app.kubernetes.io/name"], "app.kubernetes.io/instance": labels["app.kubernetes.io/instance"] };
+    const selector = registryPodSelector(s.name);
     const probe = { tcpSocket: { port: "https" } };
     // Settings as Distribution's REGISTRY_<section>_<key> environment overrides of its built-in config.
     const env: Record<string, string> = {
@@ -257,7 +263,7 @@ export function registryService(s: Pick<InClusterRegistrySpec, "name" | "namespa
         metadata: { name: s.name, namespace: s.namespace, labels },
         spec: {
             type: "NodePort",
-            selector: { "app.kubernetes.io/name": labels["app.kubernetes.io/name"], "app.kubernetes.io/instance": labels["app.kubernetes.io/instance"] },
+            selector: registryPodSelector(s.name),
             ports: [{ name: "https", port: REGISTRY_PORT, targetPort: "https", nodePort: s.nodePort, protocol: "TCP" }],
         },
     };
@@ -319,6 +325,8 @@ export class Registry extends pulumi.ComponentResource {
     public readonly caCertPem: pulumi.Output<string> | undefined;
     /** containerd `hosts.toml` for `server` (in-cluster only), to install with the CA on every node. */
     public readonly containerdHostsToml: pulumi.Output<string> | undefined;
+    /** Labels selecting the in-cluster registry's pod, for network policies; undefined for other kinds. */
+    public readonly podSelector: Record<string, string> | undefined;
 
     constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ds-platform:registry:Registry", name, {}, opts);
@@ -327,6 +335,7 @@ export class Registry extends pulumi.ComponentResource {
         const pullSecretName = args.pullSecretName ?? DEFAULT_PULL_SECRET_NAME;
         const tags = args.tags ?? {};
         this.kind = cfg.kind;
+        this.podSelector = cfg.kind === "in-cluster" ? registryPodSelector(name) : undefined;
 
         let endpoint: { server: pulumi.Output<string>; pushServer: pulumi.Output<string>; repository: pulumi.Output<string>; username: pulumi.Output<string>; password: pulumi.Output<string> };
         let pullSecrets = true;

@@ -80,8 +80,10 @@ export interface SparkExecutorsArgs {
     gid: number;
     /** Pull secret for the image, in every namespace that runs it. Default: none */
     imagePullSecretName?: pulumi.Input<string>;
-    /** Annotations of the notebook, executor and history ServiceAccounts (e.g. the IRSA role ARN). Default: none */
+    /** Annotations of the notebook and history ServiceAccounts (e.g. the notebook IRSA role ARN). Default: none */
     serviceAccountAnnotations?: pulumi.Input<Record<string, string>>;
+    /** Annotations of the executor ServiceAccount (e.g. its own IRSA role ARN, trusted by that account only). Default: none */
+    executorServiceAccountAnnotations?: pulumi.Input<Record<string, string>>;
     /** Event log location; a history server needs it. Default: no event logs */
     eventLog?: SparkEventLog;
     /** Protect the event log volume from deletion and replacement. Required. */
@@ -208,7 +210,7 @@ export class SparkExecutors extends pulumi.ComponentResource {
             `${name}-executor-sa`,
             {
                 // No RBAC and no API token: executors only talk to the driver, each other and data stores.
-                metadata: { name: EXECUTOR_SERVICE_ACCOUNT, namespace: executorNamespace, annotations: args.serviceAccountAnnotations },
+                metadata: { name: EXECUTOR_SERVICE_ACCOUNT, namespace: executorNamespace, annotations: args.executorServiceAccountAnnotations },
                 automountServiceAccountToken: false,
                 imagePullSecrets: pullSecrets,
             },

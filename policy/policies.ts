@@ -120,6 +120,15 @@ export function isPinned(image: string): boolean {
 
 export type Check = (type: string, props: any) => string[];
 
+/** Image tags never move; only BuildKit's cache tags may be excluded (they are overwritten by design). */
+function immutableTags(props: any): boolean {
+    if (props.imageTagMutability === "IMMUTABLE") {
+        return true;
+    }
+    const filters: any[] = props.imageTagMutabilityExclusionFilters ?? [];
+    return props.imageTagMutability === "IMMUTABLE_WITH_EXCLUSION" && filters.length > 0 && filters.every((f) => /^buildcache-/.test(String(f.filter)));
+}
+
 /** Named checks, each returning its violation messages for one resource. */
 export const checks: Record<string, Check> = {
     "images-pinned-by-digest": (type, props) =>
@@ -198,7 +207,7 @@ export const checks: Record<string, Check> = {
             return [];
         }
         return [
-            ...(props.imageTagMutability !== "IMMUTABLE" ? ["ECR repository: imageTagMutability must be IMMUTABLE"] : []),
+            ...(!immutableTags(props) ? ["ECR repository: imageTagMutability must be IMMUTABLE (exclusions only for build-cache tags)"] : []),
             ...(props.imageScanningConfiguration?.scanOnPush !== true ? ["ECR repository: imageScanningConfiguration.scanOnPush must be true"] : []),
         ];
     },
@@ -241,17 +250,34 @@ export const checks: Record<string, Check> = {
     },
 };
 
+/** A resource as stack policies see it; `propertyDependencies` name the resources an input came from. */
+export interface StackResource {
+    type: string;
+    urn: string;
+    props: any;
+    propertyDependencies?: Record<string, { urn: string }[]>;
+}
+
 /** S3 buckets need encryption and a public access block; checked across the stack. */
-export function s3StackViolations(resources: { type: string; props: any }[]): string[] {
+export function s3StackViolations(resources: StackResource[]): string[] {
     const buckets = resources.filter((r) => r.type === "aws:s3/bucket:Bucket" || r.type === "aws:s3/bucketV2:BucketV2");
-    const encrypted = resources.filter((r) => /^aws:s3\/bucketServerSideEncryptionConfiguration(V2)?:/.test(r.type)).map((r) => r.props.bucket);
-    const blocked = resources.filter((r) => r.type === "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").map((r) => r.props.bucket);
+    const attachedTo = (pattern: RegExp, bucket: StackResource) =>
+        resources.some(
+            (r) =>
+                pattern.test(r.type) &&
+                ((r.propertyDependencies?.bucket ?? []).some((d) => d.urn === bucket.urn) || (bucket.props.bucket !== undefined && r.props.bucket === bucket.props.bucket)),
+        );
+    const blocks = (bucket: StackResource) =>
+        resources.some(
+            (r) =>
+                r.type === "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock" &&
+                ((r.propertyDependencies?.bucket ?? []).some((d) => d.urn === bucket.urn) || (bucket.props.bucket !== undefined && r.props.bucket === bucket.props.bucket)),
+        );
     return buckets.flatMap((b) => {
-        const name = b.props.bucket ?? b.props.bucketPrefix ?? "(bucket)";
-        const refersTo = (ref: unknown) => ref === b.props.bucket || ref === `${name}` || (typeof ref === "string" && b.props.bucketPrefix && ref.startsWith(b.props.bucketPrefix));
+        const name = b.props.bucket ?? b.urn.split("::").pop();
         return [
-            ...(!encrypted.some(refersTo) ? [`S3 bucket ${name}: needs server-side encryption`] : []),
-            ...(!blocked.some(refersTo) ? [`S3 bucket ${name}: needs a public access block`] : []),
+            ...(!attachedTo(/^aws:s3\/bucketServerSideEncryptionConfiguration(V2)?:/, b) ? [`S3 bucket ${name}: needs server-side encryption`] : []),
+            ...(!blocks(b) ? [`S3 bucket ${name}: needs a public access block`] : []),
         ];
     });
 }
@@ -289,7 +315,13 @@ export const stackPolicies: StackValidationPolicy[] = [
         description: "Every S3 bucket has server-side encryption and a public access block.",
         enforcementLevel: MANDATORY,
         validateStack: (args, reportViolation) => {
-            for (const message of s3StackViolations(args.resources.map((r) => ({ type: r.type, props: r.props })))) {
+            const resources = args.resources.map((r) => ({
+                type: r.type,
+                urn: r.urn,
+                props: r.props,
+                propertyDependencies: Object.fromEntries(Object.entries(r.propertyDependencies ?? {}).map(([k, deps]) => [k, deps.map((d) => ({ urn: d.urn }))])),
+            }));
+            for (const message of s3StackViolations(resources)) {
                 reportViolation(message);
             }
         },

@@ -43,9 +43,23 @@ function allViolations(resources: RecordedResource[]): string[] {
             validate(args(r.type, r.inputs, r.name), (m) => out.push(`${p.name} ${r.type} ${r.name}: ${m}`));
         }
     }
+    // The engine tells stack policies which resource an input came from; under mocks an input that
+    // refers to another resource carries that resource's mock id, "<name>-id".
+    const byId = new Map(resources.map((r) => [`${r.name}-id`, r]));
+    const stackResources = resources.map((r) => ({
+        type: r.type,
+        props: r.inputs,
+        urn: r.urn,
+        name: r.name,
+        propertyDependencies: Object.fromEntries(
+            Object.entries(r.inputs)
+                .filter(([, v]) => typeof v === "string" && byId.has(v))
+                .map(([k, v]) => [k, [{ urn: byId.get(v as string)!.urn }]]),
+        ),
+    }));
     for (const p of stackPolicies) {
         p.validateStack(
-            { resources: resources.map((r) => ({ type: r.type, props: r.inputs, urn: r.urn, name: r.name })) } as unknown as StackValidationArgs,
+            { resources: stackResources } as unknown as StackValidationArgs,
             (m: string) => out.push(`${p.name}: ${m}`),
         );
     }
@@ -71,7 +85,7 @@ describe.each(["dev", "prod"])("the %s stack", (stack) => {
 describe("each policy rejects a crafted violation, and only that", () => {
     const cases: [string, string, Record<string, any>, string[]][] = [
         ["images-pinned-by-digest", "kubernetes:apps/v1:Deployment", pod({ containers: [{ ...goodContainer, image: "busybox:latest" }] }), ['Deployment container c: image "busybox:latest" is not pinned by digest (<repo>@sha256:<digest>)']],
-        ["images-pinned-by-digest", "kubernetes:helm.sh/v3:Release", { values: { singleuser: { image: { name: "quay.io/x/y", tag: "1.0" } } } }, ['values.singleuser.image: image "quay.io/x/y:1.0" is not pinned by digest (<repo>@sha256:<digest>)']],
+        ["images-pinned-by-digest", "kubernetes:helm.sh/v3:Release", { values: { singleuser: { uid: 1000, image: { name: "quay.io/x/y", tag: "1.0" } } } }, ['values.singleuser.image: image "quay.io/x/y:1.0" is not pinned by digest (<repo>@sha256:<digest>)']],
         ["images-pinned-by-digest", "kubernetes:core/v1:ConfigMap", { data: { "spark-defaults.conf": "spark.kubernetes.container.image repo/nb:latest\n" } }, ['ConfigMap data spark-defaults.conf spark.kubernetes.container.image: image "repo/nb:latest" is not pinned by digest (<repo>@sha256:<digest>)']],
         ["containers-declare-resources", "kubernetes:apps/v1:Deployment", pod({ containers: [{ ...goodContainer, resources: { requests: { cpu: "1", memory: "1Gi" } } }] }), ["Deployment container c: declare resources.requests and resources.limits for cpu and memory"]],
         ["no-privileged-or-host-access", "kubernetes:apps/v1:Deployment", pod({ hostNetwork: true, containers: [goodContainer] }), ["Deployment: hostNetwork is not allowed"]],
@@ -81,7 +95,7 @@ describe("each policy rejects a crafted violation, and only that", () => {
         ["notebooks-and-executors-run-as-non-root", "kubernetes:core/v1:ConfigMap", { data: { "executor-pod-template.yaml": "apiVersion: v1\nkind: Pod\nspec:\n  containers: []\n" } }, ["ConfigMap data executor-pod-template.yaml: executor pods must set runAsNonRoot: true and a non-zero runAsUser"]],
         ["no-wildcard-rbac", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", { rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["*"] }] }, ["ClusterRole rules[0].verbs: wildcards are not allowed; list what is needed"]],
         ["kubernetes-secrets-from-pulumi-secrets", "kubernetes:core/v1:Secret", { stringData: { password: "hunter2", token: secret("t") } }, ["Secret stringData.password: must come from a Pulumi secret, not a plain string"]],
-        ["ecr-immutable-and-scanned", "aws:ecr/repository:Repository", { imageTagMutability: "MUTABLE", imageScanningConfiguration: { scanOnPush: true } }, ["ECR repository: imageTagMutability must be IMMUTABLE"]],
+        ["ecr-immutable-and-scanned", "aws:ecr/repository:Repository", { imageTagMutability: "MUTABLE", imageScanningConfiguration: { scanOnPush: true } }, ["ECR repository: imageTagMutability must be IMMUTABLE (exclusions only for build-cache tags)"]],
         ["s3-public-access-blocked", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", { blockPublicAcls: true, blockPublicPolicy: false, ignorePublicAcls: true, restrictPublicBuckets: true }, ["S3 public access block: blockPublicPolicy must be true"]],
         ["eks-secrets-encrypted", "aws:eks/cluster:Cluster", { name: "c" }, ["EKS cluster: encryptionConfig must encrypt secrets with a KMS key"]],
         ["imdsv2-required", "aws:ec2/launchTemplate:LaunchTemplate", { metadataOptions: { httpTokens: "optional", httpPutResponseHopLimit: 1 } }, ["launch template: metadataOptions.httpTokens must be required (IMDSv2)"]],
@@ -102,7 +116,7 @@ describe("each policy rejects a crafted violation, and only that", () => {
 
     it("s3-encrypted-and-private flags a bucket without encryption or public access block", () => {
         const found: string[] = [];
-        stackPolicies[0].validateStack({ resources: [{ type: "aws:s3/bucket:Bucket", props: { bucket: "data" } }] } as unknown as StackValidationArgs, (m: string) => found.push(m));
+        stackPolicies[0].validateStack({ resources: [{ type: "aws:s3/bucket:Bucket", urn: "urn:pulumi:test::ds-platform::aws:s3/bucket:Bucket::data", props: { bucket: "data" } }] } as unknown as StackValidationArgs, (m: string) => found.push(m));
         expect(found).toEqual(["S3 bucket data: needs server-side encryption", "S3 bucket data: needs a public access block"]);
     });
 });

@@ -49,6 +49,30 @@ registerMockOutputs("docker-build:index:Image", (a) => {
     return { digest, ref: `${repository}@${digest}` };
 });
 
+// What AWS computes for resources whose outputs the program reads (ARNs, endpoints, the OIDC issuer).
+const ACCOUNT = "123456789012";
+registerMockOutputs("aws:eks/cluster:Cluster", (a) => ({
+    arn: `arn:aws:eks:eu-west-1:${ACCOUNT}:cluster/${a.inputs.name}`,
+    endpoint: `https://${fakeDigest(String(a.inputs.name)).slice(0, 32).toUpperCase()}.gr7.eu-west-1.eks.amazonaws.com`,
+    certificateAuthority: { data: Buffer.from(`ca-of-${a.inputs.name}`).toString("base64") },
+    identities: [{ oidcs: [{ issuer: `https://oidc.eks.eu-west-1.amazonaws.com/id/${fakeDigest(String(a.inputs.name)).slice(0, 32).toUpperCase()}` }] }],
+}));
+registerMockOutputs("aws:eks/nodeGroup:NodeGroup", (a) => ({ resources: [{ autoscalingGroups: [{ name: `eks-${a.name}-asg` }] }] }));
+registerMockOutputs("aws:iam/role:Role", (a) => ({ arn: `arn:aws:iam::${ACCOUNT}:role/${a.name}` }));
+registerMockOutputs("aws:iam/openIdConnectProvider:OpenIdConnectProvider", (a) => ({
+    arn: `arn:aws:iam::${ACCOUNT}:oidc-provider/${String(a.inputs.url).replace(/^https:\/\//, "")}`,
+}));
+registerMockOutputs("aws:kms/key:Key", (a) => ({ arn: `arn:aws:kms:eu-west-1:${ACCOUNT}:key/${a.name}` }));
+registerMockOutputs("aws:s3/bucket:Bucket", (a) => {
+    const bucket = a.inputs.bucket ?? `${a.name}-generated`;
+    return { bucket, arn: `arn:aws:s3:::${bucket}` };
+});
+registerMockOutputs("aws:ec2/launchTemplate:LaunchTemplate", () => ({ latestVersion: 1 }));
+registerMockOutputs("aws:ecr/repository:Repository", (a) => ({
+    registryId: ACCOUNT,
+    repositoryUrl: `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/${a.inputs.name}`,
+}));
+
 export class ResourceRecorder {
     readonly resources: RecordedResource[] = [];
 

@@ -49,17 +49,17 @@ export async function renderStack(stack: string, options: { secrets?: Record<str
         secretKeys.push(`${PROJECT}:${k}`);
     }
     pulumi.runtime.setAllConfig(config, secretKeys);
-    const options: DeclaredOptions[] = [];
+    const declared: DeclaredOptions[] = [];
     const outputs = stackProgram({
         transformations: [
             (args) => {
-                options.push({ type: args.type, name: args.name, protect: !!args.opts.protect, retainOnDelete: !!args.opts.retainOnDelete });
+                declared.push({ type: args.type, name: args.name, protect: !!args.opts.protect, retainOnDelete: !!args.opts.retainOnDelete });
                 return undefined;
             },
         ],
     });
     await settle(recorder);
-    return { stack, options, resources: recorder.resources, recorder, outputs };
+    return { stack, options: declared, resources: recorder.resources, recorder, outputs };
 }
 
 /** Placeholder secrets for rendering: what a user sets with `pulumi config set --secret`. */
