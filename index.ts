@@ -11,3 +11,5 @@ export const namespace = outputs.namespace;
 export const kubeconfig = outputs.kubeconfig;
 /** Only for the in-cluster registry: the CA the nodes' container runtime must trust. */
 export const registryCaCert = outputs.registryCaCert;
+/** Only for the in-cluster registry: containerd's hosts.toml for it. */
+export const registryHostsToml = outputs.registryHostsToml;

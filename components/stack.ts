@@ -12,6 +12,8 @@ export interface StackOutputs {
     kubeconfig?: pulumi.Output<string>;
     /** CA certificate the nodes must trust to pull from the in-cluster registry. */
     registryCaCert?: pulumi.Output<string>;
+    /** containerd hosts.toml for the in-cluster registry, installed beside that CA on every node. */
+    registryHostsToml?: pulumi.Output<string>;
 }
 
 /** `opts` lets a caller (tests, an automation program) add resource options such as transformations. */
@@ -26,5 +28,6 @@ export function stackProgram(opts?: pulumi.ComponentResourceOptions): StackOutpu
         namespace: platform.namespace,
         kubeconfig: platform.kubeconfig ? pulumi.secret(platform.kubeconfig) : undefined,
         registryCaCert: platform.registry.caCertPem,
+        registryHostsToml: platform.registry.containerdHostsToml,
     };
 }

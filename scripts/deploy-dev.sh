@@ -33,17 +33,38 @@ if ! pulumi config get hubPassword --stack dev >/dev/null 2>&1; then
   echo "Generated the hub login password; show it with: pulumi config get hubPassword --stack dev"
 fi
 
-pulumi up --stack dev "$@"
-
-# The nodes' container runtime must trust the in-cluster registry's CA before a notebook starts.
-ca=$(pulumi stack output registryCaCert --stack dev 2>/dev/null || true)
-registry=$(pulumi stack output registryUrl --stack dev)
-if [ -n "$ca" ] && command -v kind >/dev/null 2>&1 && [[ "$context" == kind-* ]]; then
-  for node in $(kind get nodes --name "${context#kind-}"); do
-    docker exec -i "$node" sh -c "mkdir -p /etc/containerd/certs.d/$registry && cat > /etc/containerd/certs.d/$registry/ca.crt && printf 'server = \"https://%s\"\n\n[host.\"https://%s\"]\n  ca = \"/etc/containerd/certs.d/%s/ca.crt\"\n' $registry $registry $registry > /etc/containerd/certs.d/$registry/hosts.toml" <<<"$ca"
-  done
-  echo "kind nodes now trust the registry at $registry"
-elif [ -n "$ca" ]; then
-  echo "Make your nodes' container runtime trust the registry CA (pulumi stack output registryCaCert) for $registry; see README.md"
+stack_urn() { echo "urn:pulumi:dev::ds-platform::$1"; }
+registry_kind=$(node -e 'const y=require("yaml");const r=y.parse(require("fs").readFileSync("Pulumi.dev.yaml","utf8")).config["ds-platform:registry"]||{};console.log(r.kind||"in-cluster")')
+if [ "$registry_kind" = "in-cluster" ] && ! pulumi stack output registryCaCert --stack dev >/dev/null 2>&1; then
+  # First deployment: the registry (and what it needs) first, so its CA can be trusted before the
+  # image is pushed to it.
+  pulumi up --stack dev --yes \
+    --target "$(stack_urn 'ds-platform:index:DataSciencePlatform::dev')" \
+    --target "$(stack_urn '**pulumi:providers:kubernetes::dev-k8s')" \
+    --target "$(stack_urn '**kubernetes:core/v1:Namespace::dev-namespace')" \
+    --target "$(stack_urn '**ds-platform:registry:Registry**')"
 fi
+
+ca=$(pulumi stack output registryCaCert --stack dev 2>/dev/null || true)
+if [ -n "$ca" ]; then
+  server=$(pulumi stack output registryUrl --stack dev)
+  hosts=$(pulumi stack output registryHostsToml --stack dev)
+  # The build host pushes to the registry: Docker reads per-registry CAs from certs.d.
+  sudo_if_needed() { if [ -w /etc ]; then "$@"; else sudo "$@"; fi; }
+  sudo_if_needed mkdir -p "/etc/docker/certs.d/$server"
+  printf '%s\n' "$ca" | sudo_if_needed tee "/etc/docker/certs.d/$server/ca.crt" >/dev/null
+  # The nodes pull from it: containerd reads certs.d on every pull.
+  if [[ "$context" == kind-* ]] && command -v kind >/dev/null 2>&1; then
+    for node in $(kind get nodes --name "${context#kind-}"); do
+      docker exec "$node" mkdir -p "/etc/containerd/certs.d/$server"
+      printf '%s\n' "$ca" | docker exec -i "$node" tee "/etc/containerd/certs.d/$server/ca.crt" >/dev/null
+      printf '%s\n' "$hosts" | docker exec -i "$node" tee "/etc/containerd/certs.d/$server/hosts.toml" >/dev/null
+    done
+    echo "kind nodes trust the registry at $server"
+  else
+    echo "Install the outputs registryCaCert and registryHostsToml as /etc/containerd/certs.d/$server/{ca.crt,hosts.toml} on every node (see README.md)"
+  fi
+fi
+
+pulumi up --stack dev "$@"
 echo "Hub: $(pulumi stack output hubUrl --stack dev)  (kubectl -n $(pulumi stack output namespace --stack dev) port-forward svc/proxy-public 8080:80)"
