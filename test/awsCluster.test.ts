@@ -16,17 +16,7 @@ registerMockOutputs("aws:eks/cluster:Cluster", (a) => ({
     certificateAuthority: { data: Buffer.from(`ca-of-${a.inputs.name}`).toString("base64") },
     identities: [{ oidcs: [{ issuer: ISSUER }] }],
 }));
-registerMockOutputs("aws:eks/nodeGroup:NodeGroup", (a) => ({ resources: [{ autoscalingGroups: [{ name: `eks-${a.name}-asg` }] }] }));
-registerMockOutputs("aws:iam/role:Role", (a) => ({ arn: `arn:aws:iam::${ACCOUNT}:role/${a.name}` }));
-registerMockOutputs("aws:iam/openIdConnectProvider:OpenIdConnectProvider", (a) => ({
-    arn: `arn:aws:iam::${ACCOUNT}:oidc-provider/${String(a.inputs.url).replace(/^https:\/\//, "")}`,
-}));
-registerMockOutputs("aws:kms/key:Key", (a) => ({ arn: `arn:aws:kms:eu-west-1:${ACCOUNT}:key/${a.name}` }));
-registerMockOutputs("aws:s3/bucket:Bucket", (a) => {
-    const bucket = a.inputs.bucket ?? `${a.name}-generated`;
-    return { bucket, arn: `arn:aws:s3:::${bucket}` };
-});
-registerMockOutputs("aws:ec2/launchTemplate:LaunchTemplate", () => ({ latestVersion: 1 }));
+// Node groups, roles, the OIDC provider, keys, buckets and launch templates: see test/helpers/mocks.ts.
 
 interface Program {
     recorder: ResourceRecorder;
