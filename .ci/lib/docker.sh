@@ -3,7 +3,8 @@
 # and safe to call repeatedly: it only acts when something is missing.
 # Uses Debian's docker.io because its /usr/bin/docker has BuildKit built in
 # (no buildx plugin needed).
-set -euo pipefail
+# No "set -e" at file level: sourcing this must not change the caller's shell
+# options, so failures are handled explicitly.
 
 DOCKER=${DOCKER:-/usr/bin/docker}
 DOCKERD_LOG=${DOCKERD_LOG:-/var/log/ds-platform-dockerd.log}
@@ -14,8 +15,8 @@ ensure_docker() {
   if [ ! -x "$DOCKER" ] || ! command -v dockerd >/dev/null 2>&1; then
     echo "docker.sh: installing docker.io" >&2
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
-    apt-get install -y -qq docker.io >&2
+    apt-get update -qq >&2 || return 1
+    apt-get install -y -qq docker.io >&2 || return 1
   fi
   if "$DOCKER" info >/dev/null 2>&1; then
     return 0
@@ -40,6 +41,7 @@ ensure_docker() {
 
 # Run directly: do the work. Sourced: only define the function.
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  set -euo pipefail
   ensure_docker
   echo "docker ready: $("$DOCKER" version --format '{{.Server.Version}}')"
 fi
