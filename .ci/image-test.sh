@@ -11,7 +11,7 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
+cd "$ROOT" || exit 1
 
 DOCKER=${DOCKER:-/usr/bin/docker}
 IMAGE=${IMAGE:-ds-platform/notebook:ci}
@@ -23,7 +23,9 @@ ALT_UID=1234
 
 # Fixed loopback ports (kept clear of common defaults to avoid clashes).
 MASTER_PORT=17077 MASTER_UI=18080
+# shellcheck disable=SC2034 # read indirectly (WORKER${i}_PORT)
 WORKER1_PORT=17078 WORKER1_UI=18081
+# shellcheck disable=SC2034
 WORKER2_PORT=17079 WORKER2_UI=18082
 DRIVER_PORT=17100 DRIVER_BM_PORT=17101 EXEC_BM_PORT=17110
 K8S_MASTER_PORT=17177 K8S_MASTER_UI=18180
@@ -103,7 +105,7 @@ show_logs() {
 
 # ---------------------------------------------------------------------------
 note "docker engine and base image"
-# shellcheck source=lib/docker.sh
+# shellcheck source=.ci/lib/docker.sh
 source "$ROOT/.ci/lib/docker.sh"
 ensure_docker || { fail "docker engine could not be started"; finish; }
 BASE_IMAGE=$(bash "$ROOT/.ci/lib/base-image.sh") || { fail "base image could not be built"; finish; }

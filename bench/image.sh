@@ -20,7 +20,7 @@ DOCKER=${DOCKER:-/usr/bin/docker}
 IMAGE=ds-platform/notebook:bench
 CA_BUNDLE=${BUILD_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 
-# shellcheck source=../.ci/lib/docker.sh
+# shellcheck source=.ci/lib/docker.sh
 source "$ROOT/.ci/lib/docker.sh"
 ensure_docker
 BASE_IMAGE=$(bash "$ROOT/.ci/lib/base-image.sh")

@@ -22,7 +22,7 @@ if [ "${#files[@]}" -eq 0 ]; then
   exit 1
 fi
 
-# shellcheck/pyflakes integration is used when those tools are installed.
+# actionlint also runs shellcheck on run: blocks when shellcheck is installed.
 passed=0 failed=0
 for f in "${files[@]}"; do
   if "$bin" "$f"; then

@@ -38,7 +38,9 @@ run_executor() {
   if [ "${#missing[@]}" -gt 0 ]; then
     die "executor mode needs these environment variables, which are unset or empty: ${missing[*]}"
   fi
-  [ -n "${SPARK_HOME:-}" ] && [ -d "$SPARK_HOME/jars" ] || die "SPARK_HOME ($SPARK_HOME) has no jars/ directory"
+  if [ -z "${SPARK_HOME:-}" ] || [ ! -d "$SPARK_HOME/jars" ]; then
+    die "SPARK_HOME (${SPARK_HOME:-unset}) has no jars/ directory"
+  fi
 
   # Conf dir first so log4j2 and other resources mounted there win over the
   # jar defaults; then extra user/distribution classpaths, then Spark's jars.
