@@ -7,29 +7,13 @@
  */
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
+import { ChartSource, chartReference } from "./helmChart";
 import * as pulumi from "@pulumi/pulumi";
 import { AUTOSCALER_TAG_PREFIX } from "./gpuNodePool";
 import { PolicyDocument, ServiceAccountRef, irsaTrustPolicy } from "./dataBucket";
 
 /** The service account the chart creates; the IAM role trusts exactly this one. */
 export const CLUSTER_AUTOSCALER_SERVICE_ACCOUNT: ServiceAccountRef = { namespace: "kube-system", name: "cluster-autoscaler" };
-
-/** Where a chart comes from, as configured (`aws.autoscaler`, `aws.devicePlugin`). */
-export interface ChartSource {
-    repository: string;
-    version: string;
-}
-
-/** The Release fields that locate a chart: a repository (HTTP or OCI) or a local path. */
-export function chartReference(source: ChartSource, chart: string): Pick<k8s.helm.v3.ReleaseArgs, "chart" | "version" | "repositoryOpts"> {
-    if (source.repository.startsWith("oci://")) {
-        return { chart: `${source.repository.replace(/\/$/, "")}/${chart}`, version: source.version };
-    }
-    if (/^https?:\/\//.test(source.repository)) {
-        return { chart, version: source.version, repositoryOpts: { repo: source.repository } };
-    }
-    return { chart: source.repository, version: source.version };
-}
 
 /**
  * Least privilege for the autoscaler: it may change the size of, and terminate instances in, only

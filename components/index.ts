@@ -11,3 +11,4 @@ export * from "./sparkConf";
 export * from "./awsCluster";
 export * from "./nvidiaDevicePlugin";
 export * from "./clusterAutoscaler";
+export * from "./helmChart";

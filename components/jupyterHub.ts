@@ -6,11 +6,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { ChartSource, chartReference } from "./clusterAutoscaler";
-import { HubConfig, Profile } from "./config";
-import { GpuPlacement } from "./gpuNodePool";
-import { buildHubValues, HubValues, RegistryEgress } from "./hubValues";
-import type { NotebookSparkWiring } from "./sparkExecutors";
+import { ChartSource, chartReference } from "./helmChart";
+import { HubConfig } from "./config";
+import { buildHubValues, HubValues, HubValuesInput } from "./hubValues";
 
 /** The chart's name in its repository. */
 export const HUB_CHART_NAME = "jupyterhub";
@@ -47,31 +45,14 @@ export function hubAccess(exposure: HubConfig["exposure"], namespace: string): {
     }
 }
 
-export interface JupyterHubArgs {
+/** The values-builder inputs the component passes through as given (documented on HubValuesInput). */
+type PassedThrough = "hub" | "profiles" | "images" | "gpuPlacements" | "uid" | "gid" | "spark" | "imagePullSecretName" | "homeStorageClass" | "registryEgress";
+
+export interface JupyterHubArgs extends Pick<HubValuesInput, PassedThrough> {
     /** Namespace of the hub and notebook pods (created by the platform). Required. */
     namespace: pulumi.Input<string>;
-    /** The hub section of the platform config. Required. */
-    hub: HubConfig;
-    /** Notebook profiles. Required (at least one). */
-    profiles: Profile[];
-    /** The notebook image by digest (`<repo>@sha256:<hex>`); `gpu` for profiles with image gpu. Required: cpu. */
-    images: { cpu: pulumi.Input<string>; gpu?: pulumi.Input<string> };
-    /** GPU placements keyed by pool name (GpuNodePool outputs). Default: {} */
-    gpuPlacements?: Record<string, GpuPlacement>;
-    /** UID of the notebook user. Required. */
-    uid: number;
-    /** GID owning notebook homes. Required. */
-    gid: number;
     /** hubPassword for dummy auth, oauthClientSecret for github/oidc. Default: {} (the one the auth type needs is required). */
     secrets?: { hubPassword?: pulumi.Input<string>; oauthClientSecret?: pulumi.Input<string> };
-    /** Spark client-mode wiring (service account, conf ConfigMap, env, labels). Default: none. */
-    spark?: NotebookSparkWiring;
-    /** Registry pull secret in the namespace. Default: none. */
-    imagePullSecretName?: pulumi.Input<string>;
-    /** Retained StorageClass for homes and the hub database. Default: the cluster default. */
-    homeStorageClass?: pulumi.Input<string>;
-    /** NetworkPolicy egress from notebooks to the in-cluster registry. Default: none. */
-    registryEgress?: RegistryEgress;
     /** Protect stateful resources (shared volume, hub database claim) from deletion. Required. */
     protect: boolean;
     /** Helm release name. Default: jupyterhub */

@@ -5,7 +5,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GpuPoolConfig } from "./config";
-import { ChartSource, chartReference } from "./clusterAutoscaler";
+import { ChartSource, chartReference } from "./helmChart";
 import { GPU_POOL_LABEL, GpuPlacement, gpuToleration } from "./gpuNodePool";
 
 /** A GPU pool as the device plugin sees it: where its nodes are, and what they run. */

@@ -1,4 +1,5 @@
-import { CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, ClusterAutoscaler, chartReference, clusterAutoscalerPolicy, clusterAutoscalerValues } from "../components/clusterAutoscaler";
+import { CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, ClusterAutoscaler, clusterAutoscalerPolicy, clusterAutoscalerValues } from "../components/clusterAutoscaler";
+import { chartReference } from "../components/helmChart";
 import { autoscalerDiscoveryTags } from "../components/gpuNodePool";
 import { registerMockOutputs, settle, setupMocks } from "./helpers/mocks";
 
