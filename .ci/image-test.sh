@@ -7,7 +7,8 @@
 #
 # Env: BUILD_CA_BUNDLE (CA bundle passed to the build as the "ca" secret;
 #      default: the system bundle), IMAGE (tag to build), SKIP_BUILD=1 to test
-#      an existing IMAGE, SKIP_UID_BUILD=1 to skip the custom-UID build.
+#      an existing IMAGE, SKIP_UID_BUILD=1 to skip the custom-UID build,
+#      IMAGE_TEST_GPU=1 to also build and check the gpu target.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -361,6 +362,9 @@ else
   fail "unexpected build leftovers: $(tr '\n' ' ' <<<"$out")"
 fi
 
+out=$(run no-cuda 60 "$IMAGE" python -c 'import importlib.util as u; print([m for m in ("cupy", "cupy_backends") if u.find_spec(m)])' 2>&1)
+if [ "$out" = "[]" ]; then pass "cpu target has no CUDA libraries (cupy absent)"; else fail "cpu target has CUDA libraries: $out"; fi
+
 # The CA secret must not be in any layer or in the history. Public CAs are
 # legitimately in the image (Debian's ca-certificates, certifi's bundle), so
 # look for the certificates of BUILD_CA_BUNDLE that neither package ships
@@ -395,6 +399,30 @@ elif [ "$hist" -eq 0 ]; then
   pass "CA bundle holds only public CAs; no PEM text in the history"
 else
   fail "PEM text in the image history"
+fi
+
+# ---------------------------------------------------------------------------
+# Optional (IMAGE_TEST_GPU=1): the gpu target downloads ~3 GB of CUDA wheels,
+# so CI skips it. It must be the cpu layers plus its own, and import CuPy.
+if [ "${IMAGE_TEST_GPU:-0}" = 1 ]; then
+  note "gpu target"
+  t0=$(date +%s)
+  if DOCKER_BUILDKIT=1 "$DOCKER" build --build-arg BASE_IMAGE="$BASE_IMAGE" \
+       --secret id=ca,src="$CA_BUNDLE" --target gpu -t "$IMAGE-gpu" "$CONTEXT" >"$WORK/build-gpu.log" 2>&1; then
+    pass "gpu target builds in $(($(date +%s) - t0))s"
+    layers() { "$DOCKER" image inspect -f '{{range .RootFS.Layers}}{{println .}}{{end}}' "$1" | sed '/^$/d'; }
+    n_cpu=$(layers "$IMAGE" | wc -l)
+    if [ "$(layers "$IMAGE-gpu" | head -n "$n_cpu")" = "$(layers "$IMAGE")" ]; then
+      pass "gpu image = the $n_cpu cpu layers + $(( $(layers "$IMAGE-gpu" | wc -l) - n_cpu )) more"
+    else
+      fail "gpu image does not start with the cpu layers"
+    fi
+    out=$(run gpu-import 120 "$IMAGE-gpu" python -c 'import cupy; print("cupy", cupy.__version__)' 2>&1)
+    if grep -q '^cupy ' <<<"$out"; then pass "gpu target imports $out"; else fail "gpu target: $out"; fi
+    echo "FIGURE gpu_image_size_gb=$("$DOCKER" image inspect -f '{{.Size}}' "$IMAGE-gpu" | awk '{ printf "%.2f", $1 / 1e9 }')"
+  else
+    tail -20 "$WORK/build-gpu.log"; fail "gpu target build failed"
+  fi
 fi
 
 echo "FIGURE build_seconds=${BUILD_SECS} image_size_gb=${SIZE_GB}"
