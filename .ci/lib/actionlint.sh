@@ -6,10 +6,14 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ACTIONLINT_VERSION=${ACTIONLINT_VERSION:-v1.7.12}
 
+# The Go toolchain's standard install location, when it is not on PATH.
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+  PATH="/usr/local/go/bin:$PATH"
+fi
+command -v go >/dev/null 2>&1 || { echo "actionlint.sh: Go toolchain not found (needed to install actionlint)" >&2; exit 1; }
 GOBIN=${GOBIN:-$(go env GOPATH)/bin}
 bin="$GOBIN/actionlint"
 if ! [ -x "$bin" ] || [ "$("$bin" -version 2>/dev/null | head -1)" != "$ACTIONLINT_VERSION" ]; then
-  command -v go >/dev/null 2>&1 || { echo "actionlint.sh: Go toolchain not found (needed to install actionlint)" >&2; exit 1; }
   echo "actionlint.sh: installing actionlint $ACTIONLINT_VERSION" >&2
   GOBIN="$GOBIN" go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
 fi
