@@ -1,9 +1,9 @@
-/** Unit tests run the Pulumi program under mocks; SWC strips types (tsc type-checks separately). */
+/** Unit tests run the Pulumi program under mocks; ts-jest only transpiles (`npm run typecheck` checks types). */
 module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/test", "<rootDir>/examples", "<rootDir>/policy"],
   testMatch: ["**/*.test.ts"],
-  transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022" } }] },
+  transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true, diagnostics: false }] },
   testTimeout: 60000,
   reporters: ["default", "<rootDir>/test/helpers/summaryReporter.js"],
 };

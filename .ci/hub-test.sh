@@ -18,6 +18,8 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=lib/checks.sh
+source "$ROOT/.ci/lib/checks.sh"
 cd "$ROOT"
 
 DOCKER=${DOCKER:-/usr/bin/docker}
@@ -42,14 +44,8 @@ HTTP_SECS=20
 
 PREFIX="dsp-hub-$$"
 HUB="${PREFIX}-hub"
-PASSED=0
-FAILED=0
 WORK=$(mktemp -d)
 CHP_PID=""
-
-pass() { PASSED=$((PASSED + 1)); echo "PASS: $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
-note() { echo "---- $*"; }
 
 cleanup() {
   if [ -n "$CHP_PID" ]; then
@@ -66,21 +62,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-finish() {
-  echo
-  echo "$PASSED passed, $FAILED failed"
-  [ "$FAILED" -eq 0 ]
-  exit $?
-}
-
 show_hub_log() {
   echo "  ---- last hub log lines:"
   "$DOCKER" logs --tail "${1:-30}" "$HUB" 2>&1 | sed 's/^/  | /'
-}
-
-# json FILE EXPR: prints a JavaScript expression over the parsed JSON `d` (node is there after npm ci).
-json() {
-  node -e 'const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const v = eval(process.argv[2]); console.log(typeof v === "string" ? v : JSON.stringify(v));' "$1" "$2"
 }
 
 # http OUT ARGS...: curl with a time cap; writes the body to OUT and prints the status code (000 if none).
@@ -104,9 +88,6 @@ browse() {
 }
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # ---------------------------------------------------------------------------
 note "prerequisites"

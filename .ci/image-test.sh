@@ -12,6 +12,8 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=lib/checks.sh
+source "$ROOT/.ci/lib/checks.sh"
 cd "$ROOT" || exit 1
 
 DOCKER=${DOCKER:-/usr/bin/docker}
@@ -33,32 +35,14 @@ K8S_MASTER_PORT=17177 K8S_MASTER_UI=18180
 K8S_DRIVER_PORT=17200 K8S_DRIVER_BM_PORT=17201 K8S_EXEC_BM_PORT=17210
 
 PREFIX="dsp-it-$$"
-PASSED=0
-FAILED=0
 WORK=$(mktemp -d)
 
-pass() { PASSED=$((PASSED + 1)); echo "PASS: $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
-note() { echo "---- $*"; }
-
 cleanup() {
-  local ids
-  ids=$("$DOCKER" ps -aq --filter "name=^${PREFIX}-" 2>/dev/null || true)
-  if [ -n "$ids" ]; then
-    # shellcheck disable=SC2086
-    "$DOCKER" rm -f $ids >/dev/null 2>&1 || true
-  fi
+  remove_containers "$PREFIX"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-finish() {
-  echo
-  echo "$PASSED passed, $FAILED failed"
-  [ "$FAILED" -eq 0 ]
-  exit $?
-}
 
 # run NAME TIMEOUT ARGS... : a one-shot container from IMAGE on the host network.
 run() {

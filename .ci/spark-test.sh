@@ -27,6 +27,8 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=lib/checks.sh
+source "$ROOT/.ci/lib/checks.sh"
 cd "$ROOT" || exit 1
 
 DOCKER=${DOCKER:-/usr/bin/docker}
@@ -57,13 +59,7 @@ STOP_SECS=60
 
 PREFIX="dsp-spark-$$"
 HOLDER="${PREFIX}-net"
-PASSED=0
-FAILED=0
 WORK=$(mktemp -d)
-
-pass() { PASSED=$((PASSED + 1)); echo "PASS: $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
-note() { echo "---- $*"; }
 
 cleanup() {
   local ids name
@@ -74,26 +70,11 @@ cleanup() {
       "$DOCKER" logs "$name" >"$SPARK_TEST_LOG_DIR/${name#"$PREFIX"-}.log" 2>&1 || true
     done
   fi
-  if [ -n "$ids" ]; then
-    # shellcheck disable=SC2086
-    "$DOCKER" rm -f $ids >/dev/null 2>&1 || true
-  fi
+  remove_containers "$PREFIX"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-finish() {
-  echo
-  echo "$PASSED passed, $FAILED failed"
-  [ "$FAILED" -eq 0 ]
-  exit $?
-}
-
-# json FILE EXPR: prints a JavaScript expression over the parsed JSON `d` (node is there after npm ci).
-json() {
-  node -e 'const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const v = eval(process.argv[2]); console.log(typeof v === "string" ? v : JSON.stringify(v));' "$1" "$2"
-}
 
 # conf KEY: the value of KEY in the generated spark-defaults.conf (the renderer writes "key value").
 conf() {
@@ -136,9 +117,6 @@ show_logs() {
 
 # fact KEY: a KEY=value line the driver printed on stdout.
 fact() { sed -n "s/^$1=//p" "$WORK/driver.out" | tail -n 1; }
-
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # ---------------------------------------------------------------------------
 note "prerequisites"
