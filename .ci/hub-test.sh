@@ -93,11 +93,7 @@ port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 note "prerequisites"
 # shellcheck source=lib/docker.sh
 source "$ROOT/.ci/lib/docker.sh"
-ensure_docker || { fail "docker engine could not be started"; finish; }
-if ! "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1; then
-  fail "image $IMAGE is missing; build it with: bash .ci/image-test.sh"
-  finish
-fi
+require_image
 for tool in curl node; do
   command -v "$tool" >/dev/null || { fail "$tool is not installed"; finish; }
 done
@@ -121,12 +117,7 @@ echo "image $IMAGE (uid $IMAGE_UID), configurable-http-proxy $("$CHP" --version 
 # ---------------------------------------------------------------------------
 note "render the $STACK stack's JupyterHub values under Pulumi mocks"
 CFG="$WORK/hub-config"
-t0=$(now)
-if ! "$ROOT/node_modules/.bin/ts-node" --transpile-only test/integration/render-hub-config.ts "$CFG" "$STACK"; then
-  fail "rendering the $STACK stack failed"
-  finish
-fi
-echo "  rendered in $(since "$t0") s"
+render_stack test/integration/render-hub-config.ts "$CFG" "$STACK"
 EXPECT="$CFG/expect.json"
 chart_version=$(json "$EXPECT" 'd.chartVersion')
 if [ "$chart_version" = "$CHART_VERSION" ]; then

@@ -122,11 +122,7 @@ fact() { sed -n "s/^$1=//p" "$WORK/driver.out" | tail -n 1; }
 note "prerequisites"
 # shellcheck source=lib/docker.sh
 source "$ROOT/.ci/lib/docker.sh"
-ensure_docker || { fail "docker engine could not be started"; finish; }
-if ! "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1; then
-  fail "image $IMAGE is missing; build it with: bash .ci/image-test.sh"
-  finish
-fi
+require_image
 command -v node >/dev/null || { fail "node is not installed"; finish; }
 if [ ! -x "$ROOT/node_modules/.bin/ts-node" ]; then
   fail "node_modules lacks ts-node; run: npm ci"
@@ -138,12 +134,7 @@ echo "image $IMAGE (user $IMAGE_USER)"
 # ---------------------------------------------------------------------------
 note "render the $STACK stack's Spark ConfigMap under Pulumi mocks"
 OUT="$WORK/rendered"
-t0=$(now)
-if ! "$ROOT/node_modules/.bin/ts-node" --transpile-only test/integration/render-spark-conf.ts "$OUT" "$STACK"; then
-  fail "rendering the $STACK stack failed"
-  finish
-fi
-echo "  rendered in $(since "$t0") s"
+render_stack test/integration/render-spark-conf.ts "$OUT" "$STACK"
 CONF_DIR="$OUT/conf"
 EXPECT="$OUT/expect.json"
 sed 's/^/  | /' "$CONF_DIR/spark-defaults.conf"

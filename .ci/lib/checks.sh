@@ -34,3 +34,24 @@ remove_containers() {
     "$DOCKER" rm -f $ids >/dev/null 2>&1 || true
   fi
 }
+
+# require_image: a running engine and the built notebook image ($IMAGE), or a failed check and exit.
+require_image() {
+  ensure_docker || { fail "docker engine could not be started"; finish; }
+  if ! "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1; then
+    fail "image $IMAGE is missing; build it with: bash .ci/image-test.sh"
+    finish
+  fi
+}
+
+# render_stack SCRIPT OUT STACK: runs a test/integration renderer (the stack under Pulumi mocks)
+# into OUT, or fails the run.
+render_stack() {
+  local t0
+  t0=$(now)
+  if ! "$ROOT/node_modules/.bin/ts-node" --transpile-only "$1" "$2" "$3"; then
+    fail "rendering the $3 stack failed"
+    finish
+  fi
+  echo "  rendered in $(since "$t0") s"
+}
