@@ -1,8 +1,9 @@
 /**
  * Locates the upstream reference data (Kubernetes OpenAPI spec, chart schemas and values) that tests
- * validate against. It is not part of the project: point DS_PLATFORM_SCHEMAS at a folder holding
- * `kubernetes/`, `z2jh/` and `nvidia-device-plugin/`, or keep the default `../shared/schemas` beside
- * the project. A missing folder fails loudly; validation is never skipped.
+ * validate against. It is committed under `test/fixtures/schemas/` (see its SOURCES.md for the
+ * sources, licences and the script that regenerates it), so a clone tests with nothing beside it.
+ * DS_PLATFORM_SCHEMAS points the tests at another folder of the same layout instead, such as the
+ * untrimmed upstream files. A missing folder or file fails loudly; validation is never skipped.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -10,13 +11,20 @@ import * as YAML from "yaml";
 
 export const SCHEMAS_ENV = "DS_PLATFORM_SCHEMAS";
 const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+/** The committed reference data. */
+export const FIXTURE_SCHEMAS = path.join(PROJECT_ROOT, "test", "fixtures", "schemas");
+
+function source(): string {
+    return process.env[SCHEMAS_ENV] ? `${SCHEMAS_ENV}=${process.env[SCHEMAS_ENV]}` : "the committed test/fixtures/schemas";
+}
 
 export function schemasDir(): string {
-    const dir = process.env[SCHEMAS_ENV] ? path.resolve(process.env[SCHEMAS_ENV]!) : path.resolve(PROJECT_ROOT, "..", "shared", "schemas");
+    const dir = process.env[SCHEMAS_ENV] ? path.resolve(process.env[SCHEMAS_ENV]!) : FIXTURE_SCHEMAS;
     if (!fs.existsSync(dir)) {
         throw new Error(
-            `Reference schemas not found at ${dir}. Set ${SCHEMAS_ENV} to a folder with kubernetes/v1.35.0-swagger.json, ` +
-                "z2jh/4.4.0/values.schema.yaml and nvidia-device-plugin/0.20.0/values.yaml.",
+            `Reference schemas not found at ${dir} (from ${source()}). Unset ${SCHEMAS_ENV} to use test/fixtures/schemas, ` +
+                "or point it at a folder with kubernetes/v1.35.0-swagger.json, z2jh/4.4.0/values.schema.yaml, z2jh/4.4.0/values.yaml " +
+                "and nvidia-device-plugin/0.20.0/values.yaml.",
         );
     }
     return dir;
@@ -25,7 +33,7 @@ export function schemasDir(): string {
 export function sharedFile(relative: string): string {
     const file = path.join(schemasDir(), relative);
     if (!fs.existsSync(file)) {
-        throw new Error(`Reference file missing: ${file} (from ${SCHEMAS_ENV} or ../shared/schemas)`);
+        throw new Error(`Reference file missing: ${file} (from ${source()}; scripts/update-reference-schemas.ts regenerates test/fixtures/schemas)`);
     }
     return file;
 }
