@@ -1,0 +1,466 @@
+#!/usr/bin/env bash
+# Builds the third-party images that z2jh 4.4.0 runs in the e2e stack from
+# package registries (PyPI, npm, Debian) and our own sources, on the base image
+# of .ci/lib/base-image.sh, so no image registry is needed: see
+# images/airgap/README.md.
+#
+# Each image is tagged ${REGISTRY}/ds-platform-airgap/<name>:<upstream version>.
+# BuildKit's cache skips every step whose inputs did not change.
+#
+# Usage: airgap-images.sh [--push --out FILE] [--only NAME[,NAME...]]
+#   (default)   build, then smoke-test each image (all traffic on 127.0.0.1)
+#   --push      also push each image to $REGISTRY and write FILE: a JSON object
+#               mapping each image name to its digest reference
+#   --only      build and check only the named images
+# Ends with "N passed, M failed" and exits non-zero if anything failed.
+#
+# Env: REGISTRY (127.0.0.1:5000), BASE_IMAGE (default: built by
+#      .ci/lib/base-image.sh), BUILD_CA_BUNDLE (CA bundle passed to builds as
+#      the "ca" secret; default: the system bundle), KUBE_SCHEDULER_BIN (a
+#      kube-scheduler binary; default: the one .ci/cluster/build.sh leaves in
+#      ${DS_PLATFORM_CACHE:-/var/cache/ds-platform}/cluster), DOCKER.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=.ci/lib/checks.sh
+source "$ROOT/.ci/lib/checks.sh"
+# shellcheck source=.ci/lib/docker.sh
+source "$ROOT/.ci/lib/docker.sh"
+cd "$ROOT" || exit 1
+
+DOCKER=${DOCKER:-/usr/bin/docker}
+REGISTRY=${REGISTRY:-127.0.0.1:5000}
+CA_BUNDLE=${BUILD_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
+CACHE=${DS_PLATFORM_CACHE:-/var/cache/ds-platform}
+export DOCKER_BUILDKIT=1
+# The packaged chart whose own hub configuration the hub and proxy images are run with.
+CHART_TGZ=${CHART_TGZ:-$ROOT/../shared/charts/jupyterhub-4.4.0.tgz}
+
+# The cluster's Kubernetes version is the user-scheduler's version.
+K8S_VERSION=v1.35.4
+if [ -f "$ROOT/.ci/cluster/versions.env" ]; then
+  K8S_VERSION=$(sed -n 's/^K8S_VERSION=//p' "$ROOT/.ci/cluster/versions.env")
+fi
+
+ALL=(hub proxy user-scheduler pause network-tools)
+# Upstream version each image replaces (its tag), and the build args that pin it.
+declare -A VERSION=(
+  [hub]=4.4.0
+  [proxy]=5.2.0
+  [user-scheduler]=$K8S_VERSION
+  [pause]=3.10.1
+  [network-tools]=4.4.0
+)
+# The upstream image each one replaces, as z2jh 4.4.0's values.yaml names it.
+declare -A UPSTREAM=(
+  [hub]=quay.io/jupyterhub/k8s-hub:4.4.0
+  [proxy]=quay.io/jupyterhub/configurable-http-proxy:5.2.0
+  [user-scheduler]="registry.k8s.io/kube-scheduler (chart pins v1.30.14; ours follows the cluster)"
+  [pause]=registry.k8s.io/pause:3.10.1
+  [network-tools]=quay.io/jupyterhub/k8s-network-tools:4.4.0
+)
+declare -A ARGS=(
+  [hub]=""
+  [proxy]=""
+  [user-scheduler]="KUBE_SCHEDULER_VERSION=$K8S_VERSION"
+  [pause]="PAUSE_VERSION=${VERSION[pause]}"
+  [network-tools]=""
+)
+
+usage() { sed -n '10,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+PUSH=0 OUT="" ONLY=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --push) PUSH=1 ;;
+    --out) OUT=${2:-}; shift ;;
+    --out=*) OUT=${1#--out=} ;;
+    --only) ONLY=${2:-}; shift ;;
+    --only=*) ONLY=${1#--only=} ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "airgap-images.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+if [ "$PUSH" = 1 ] && [ -z "$OUT" ]; then
+  echo "airgap-images.sh: --push needs --out FILE (where the digest references go)" >&2
+  exit 2
+fi
+NAMES=("${ALL[@]}")
+if [ -n "$ONLY" ]; then
+  IFS=, read -r -a NAMES <<<"$ONLY"
+  for n in "${NAMES[@]}"; do
+    [ -n "${VERSION[$n]+x}" ] || { echo "airgap-images.sh: no image named $n (known: ${ALL[*]})" >&2; exit 2; }
+  done
+fi
+
+PREFIX="dsp-airgap-$$"
+WORK=$(mktemp -d)
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup() {
+  remove_containers "$PREFIX"
+  "$DOCKER" network rm "$PREFIX-net" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+tag_of() { echo "$REGISTRY/ds-platform-airgap/$1:${VERSION[$1]}"; }
+
+ensure_docker || { fail "docker engine could not be started"; finish; }
+if [ -z "${BASE_IMAGE:-}" ]; then
+  BASE_IMAGE=$(bash "$ROOT/.ci/lib/base-image.sh") || { fail "base image could not be built"; finish; }
+fi
+note "base image $BASE_IMAGE, registry $REGISTRY"
+
+# Build args common to every image. Proxy variables are Docker's predefined
+# build args: RUN steps see them, but they stay out of the image's config and
+# history.
+COMMON=(--build-arg "BASE_IMAGE=$BASE_IMAGE"
+        --build-arg "REVISION=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)")
+if [ -s "$CA_BUNDLE" ]; then
+  COMMON+=(--secret "id=ca,src=$CA_BUNDLE")
+fi
+for v in HTTP_PROXY HTTPS_PROXY NO_PROXY http_proxy https_proxy no_proxy; do
+  if [ -n "${!v:-}" ]; then COMMON+=(--build-arg "$v"); fi
+done
+
+# kube_scheduler_bin: the kube-scheduler binary to package, or nothing.
+kube_scheduler_bin() {
+  local bin=${KUBE_SCHEDULER_BIN:-$CACHE/cluster/kubernetes-$K8S_VERSION/bin/kube-scheduler}
+  if [ -x "$bin" ]; then echo "$bin"; fi
+}
+
+# context_of NAME: the build context; for user-scheduler a staged copy holding
+# the binary. Empty output: the image cannot be built yet.
+context_of() {
+  local name=$1 bin
+  if [ "$name" != user-scheduler ]; then
+    echo "images/airgap/$name"
+    return
+  fi
+  bin=$(kube_scheduler_bin)
+  [ -n "$bin" ] || return 0
+  mkdir -p "$WORK/user-scheduler"
+  cp images/airgap/user-scheduler/Dockerfile "$WORK/user-scheduler/"
+  install -m 0755 "$bin" "$WORK/user-scheduler/kube-scheduler"
+  echo "$WORK/user-scheduler"
+}
+
+# build NAME: builds and tags one image; returns non-zero on failure.
+declare -A BUILT=()
+build() {
+  local name=$1 ctx t0 log=$WORK/build-$1.log a extra=()
+  ctx=$(context_of "$name")
+  if [ -z "$ctx" ]; then
+    echo "SKIP: $name: no kube-scheduler binary yet (looked for ${KUBE_SCHEDULER_BIN:-$CACHE/cluster/kubernetes-$K8S_VERSION/bin/kube-scheduler}; build it with .ci/cluster/build.sh or set KUBE_SCHEDULER_BIN)"
+    return 2
+  fi
+  for a in ${ARGS[$name]}; do extra+=(--build-arg "$a"); done
+  t0=$(now)
+  if "$DOCKER" build --progress=plain "${COMMON[@]}" "${extra[@]}" -t "$(tag_of "$name")" "$ctx" >"$log" 2>&1; then
+    local size
+    size=$("$DOCKER" image inspect --format '{{.Size}}' "$(tag_of "$name")")
+    if [ "$size" -ge 1000000 ]; then size="$((size / 1000000)) MB"; else size="$((size / 1000)) kB"; fi
+    pass "$name: built $(tag_of "$name") in $(since "$t0") s ($size)"
+    BUILT[$name]=1
+  else
+    fail "$name: build failed after $(since "$t0") s; last lines of the build log:"
+    tail -n 25 "$log" | sed 's/^/    /'
+    return 1
+  fi
+}
+
+# config NAME GO-TEMPLATE EXPECTED: an image config field has the expected value.
+config() {
+  local name=$1 got
+  got=$("$DOCKER" image inspect --format "$2" "$(tag_of "$name")" 2>&1)
+  if [ "$got" = "$3" ]; then pass "$name: $2 = $3"; else fail "$name: $2 is '$got', expected '$3'"; fi
+}
+
+# expect NAME DESCRIPTION PATTERN CMD...: the command succeeds and its output matches PATTERN.
+expect() {
+  local name=$1 what=$2 pattern=$3 out
+  shift 3
+  if out=$("$@" 2>&1) && grep -qE -- "$pattern" <<<"$out"; then
+    pass "$name: $what ($(head -n 1 <<<"$out"))"
+  else
+    fail "$name: $what; output:"
+    tail -n 15 <<<"$out" | sed 's/^/    /'
+  fi
+}
+
+# no_build_secrets NAME: neither the proxy variables nor the CA end up in the image.
+no_build_secrets() {
+  local name=$1 img env hist
+  img=$(tag_of "$name")
+  env=$("$DOCKER" image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$img")
+  hist=$("$DOCKER" history --no-trunc --format '{{.CreatedBy}}' "$img")
+  if grep -qiE '^(https?|no)_proxy=' <<<"$env" || grep -q 'BEGIN CERTIFICATE' <<<"$hist"; then
+    fail "$name: proxy variables or a certificate are in the image config or history"
+  else
+    pass "$name: no proxy variables or CA in the image config or history"
+  fi
+}
+
+# run ARGS...: a one-shot container without network (passed to expect as a command).
+# shellcheck disable=SC2317 # invoked through expect's "$@"
+run() { timeout 120 "$DOCKER" run --rm --network none "$@"; }
+
+smoke_hub() {
+  local img
+  img=$(tag_of hub)
+  config hub '{{.Config.User}}' 1000
+  config hub '{{.Config.WorkingDir}}' /srv/jupyterhub
+  config hub '{{json .Config.Entrypoint}}' '["tini","--"]'
+  config hub '{{json .Config.Cmd}}' '["jupyterhub","--config","/usr/local/etc/jupyterhub/jupyterhub_config.py"]'
+  expect hub "jupyterhub --version is 5.5.0" '^5\.5\.0$' run "$img" jupyterhub --version
+  expect hub "KubeSpawner and SharedPasswordAuthenticator import" '^ok$' \
+    run "$img" python -c "import kubespawner, jupyterhub.authenticators.shared; print('ok')"
+  # What z2jh's jupyterhub_config.py and z2jh.py import, the curl HTTP client
+  # it configures, the authenticators and database drivers the image carries,
+  # and the idle culler the chart starts with "python3 -m".
+  expect hub "z2jh config imports, authenticators and drivers load" '^ok$' \
+    run "$img" python3 -c "
+import yaml, kubernetes_asyncio.client, tornado.curl_httpclient, pycurl, psycopg2, pymysql
+import oauthenticator, oauthenticator.google, oauthenticator.mediawiki, ldapauthenticator, ltiauthenticator
+import firstuseauthenticator, nativeauthenticator, tmpauthenticator, hmacauthenticator, sqlalchemy_cockroachdb, statsd
+from tornado.httpclient import AsyncHTTPClient
+AsyncHTTPClient.configure('tornado.curl_httpclient.CurlAsyncHTTPClient')
+print('ok')"
+  expect hub "python3 -m jupyterhub_idle_culler runs" 'cull' run "$img" python3 -m jupyterhub_idle_culler --help
+}
+
+smoke_proxy() {
+  local img name=proxy port=18763 api=18764 code routes i
+  img=$(tag_of proxy)
+  config proxy '{{.Config.User}}' 65534
+  config proxy '{{json .Config.Entrypoint}}' '["/srv/configurable-http-proxy/chp-docker-entrypoint"]'
+  expect proxy "configurable-http-proxy --version is 5.2.0" '^5\.2\.0$' run "$img" configurable-http-proxy --version
+  # Started through the image's entrypoint with the token in a file, as a
+  # secret mount would give it; proxy and API on loopback only.
+  printf 'airgap-smoke-token' > "$WORK/token"
+  chmod 0644 "$WORK/token"
+  if ! "$DOCKER" run -d --name "$PREFIX-$name" --network host \
+      -v "$WORK/token:/etc/chp/token:ro" -e CONFIGPROXY_AUTH_TOKEN_FILE=/etc/chp/token \
+      "$img" --ip=127.0.0.1 --port="$port" --api-ip=127.0.0.1 --api-port="$api" \
+      --default-target=http://127.0.0.1:9 >/dev/null; then
+    fail "proxy: container did not start"
+    return
+  fi
+  for ((i = 0; i < 30; i++)); do
+    code=$(curl -s -o "$WORK/routes" -w '%{http_code}' -H 'Authorization: token airgap-smoke-token' \
+      "http://127.0.0.1:$api/api/routes" 2>/dev/null || true)
+    [ "$code" = 200 ] && break
+    sleep 0.5
+  done
+  routes=$(cat "$WORK/routes" 2>/dev/null)
+  if [ "$code" = 200 ] && grep -q '"/"' <<<"$routes"; then
+    pass "proxy: API on 127.0.0.1:$api answers GET /api/routes with the default route: $routes"
+  else
+    fail "proxy: GET /api/routes gave HTTP ${code:-none}: $routes; container log:"
+    "$DOCKER" logs "$PREFIX-$name" 2>&1 | tail -n 15 | sed 's/^/    /'
+  fi
+  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$api/api/routes" 2>/dev/null || true)
+  if [ "$code" = 403 ]; then pass "proxy: API refuses a request without the token (403)"; else fail "proxy: API without token gave HTTP $code, expected 403"; fi
+  "$DOCKER" rm -f "$PREFIX-$name" >/dev/null 2>&1
+}
+
+smoke_user_scheduler() {
+  config user-scheduler '{{json .Config.Entrypoint}}' '["/usr/local/bin/kube-scheduler"]'
+  expect user-scheduler "kube-scheduler --version is $K8S_VERSION" "Kubernetes $K8S_VERSION\$" \
+    run "$(tag_of user-scheduler)" --version
+}
+
+smoke_pause() {
+  local img t0 rc secs
+  img=$(tag_of pause)
+  config pause '{{.Config.User}}' 65535:65535
+  config pause '{{json .Config.Entrypoint}}' '["/pause"]'
+  if ! "$DOCKER" run -d --name "$PREFIX-pause" --network none "$img" >/dev/null; then
+    fail "pause: container did not start"
+    return
+  fi
+  sleep 1
+  if [ "$("$DOCKER" inspect -f '{{.State.Running}}' "$PREFIX-pause")" != true ]; then
+    fail "pause: container is not running after 1 s"
+    return
+  fi
+  t0=$(now)
+  "$DOCKER" kill --signal TERM "$PREFIX-pause" >/dev/null
+  rc=$(timeout 5 "$DOCKER" wait "$PREFIX-pause" 2>/dev/null || echo timeout)
+  secs=$(since "$t0")
+  if [ "$rc" = 0 ] && awk -v s="$secs" 'BEGIN { exit !(s < 2) }'; then
+    pass "pause: ran, then stopped on SIGTERM with exit 0 in $secs s"
+  else
+    fail "pause: after SIGTERM: exit '$rc' in $secs s (expected 0 within 2 s)"
+  fi
+  "$DOCKER" rm -f "$PREFIX-pause" >/dev/null 2>&1
+}
+
+smoke_network_tools() {
+  local img
+  img=$(tag_of network-tools)
+  config network-tools '{{.Config.User}}' ''
+  expect network-tools "iptables --version (legacy mode, as upstream)" 'iptables v1\.8\.9 \(legacy\)' run "$img" iptables --version
+  expect network-tools "image puller's /bin/sh -c command runs" '^Pulling complete$' run "$img" /bin/sh -c 'echo "Pulling complete"'
+}
+
+# smoke_chart: the hub and proxy images run as z2jh 4.4.0's templates run them: the chart's own
+# jupyterhub_config.py and z2jh.py, its default values as the hub Secret's values.yaml, the
+# resource names of its ConfigMap, the same commands, users and environment. The two containers
+# share an internal Docker network (no route out, nothing published on the host); the hub starts
+# the idle culler service as the chart configures it, then answers through the proxy.
+smoke_chart() {
+  local etc=$WORK/chart-etc net=$PREFIX-net token n code i
+  if [ ! -s "$CHART_TGZ" ]; then
+    echo "SKIP: chart: $CHART_TGZ not found (set CHART_TGZ) for the hub+proxy run on the chart's configuration"
+    return
+  fi
+  mkdir -p "$etc/config" "$etc/secret" "$WORK/chart"
+  if ! tar -xzf "$CHART_TGZ" -C "$WORK/chart" jupyterhub/files/hub jupyterhub/values.yaml jupyterhub/Chart.yaml; then
+    fail "chart: could not unpack $CHART_TGZ"
+    return
+  fi
+  cp "$WORK/chart/jupyterhub/files/hub/jupyterhub_config.py" "$WORK/chart/jupyterhub/files/hub/z2jh.py" "$etc/"
+  # The ConfigMap's resource names (templates/_helpers-names.tpl), each named after its key here.
+  for n in fullname fullname-dash hub hub-serviceaccount hub-existing-secret hub-existing-secret-or-default \
+      hub-pvc proxy proxy-api proxy-http proxy-public proxy-public-tls proxy-public-manual-tls autohttps \
+      autohttps-serviceaccount user-scheduler-deploy user-scheduler-serviceaccount user-scheduler-lock \
+      user-placeholder image-puller-priority hook-image-awaiter hook-image-awaiter-serviceaccount \
+      hook-image-puller hook-image-puller-serviceaccount continuous-image-puller \
+      continuous-image-puller-serviceaccount singleuser image-pull-secret ingress priority \
+      user-placeholder-priority user-scheduler; do
+    printf '%s' "$n" > "$etc/config/$n"
+  done
+  # The hub Secret: values.yaml (the chart's values plus Chart and Release, as templates/hub/secret.yaml
+  # writes it) and the generated secrets.
+  token=$(openssl rand -hex 32)
+  printf '%s' "$token" > "$etc/secret/hub.config.ConfigurableHTTPProxy.auth_token"
+  openssl rand -hex 32 | tr -d '\n' > "$etc/secret/hub.config.JupyterHub.cookie_secret"
+  openssl rand -hex 32 | tr -d '\n' > "$etc/secret/hub.config.CryptKeeper.keys"
+  if ! run -v "$WORK/chart/jupyterhub:/chart:ro" "$(tag_of hub)" python3 -c '
+import yaml
+values = yaml.safe_load(open("/chart/values.yaml"))
+chart = yaml.safe_load(open("/chart/Chart.yaml"))
+values["Chart"] = {"Name": chart["name"], "Version": chart["version"], "AppVersion": chart["appVersion"]}
+values["Release"] = {"Name": "airgap", "Namespace": "airgap", "Service": "Helm"}
+print(yaml.safe_dump(values))' > "$etc/secret/values.yaml"; then
+    fail "chart: could not write the hub's values.yaml"
+    return
+  fi
+  chmod -R a+rX "$etc"
+
+  "$DOCKER" network create --internal "$net" >/dev/null || { fail "chart: could not create network $net"; return; }
+  # templates/proxy/deployment.yaml: the command replaces the entrypoint; user 65534.
+  "$DOCKER" run -d --name "$PREFIX-chp" --network "$net" --network-alias proxy-api --network-alias proxy-public \
+    --user 65534:65534 -e CONFIGPROXY_AUTH_TOKEN="$token" --entrypoint configurable-http-proxy "$(tag_of proxy)" \
+    --ip= --api-ip= --api-port=8001 --default-target=http://hub:8081 --error-target=http://hub:8081/hub/error \
+    --port=8000 >/dev/null || { fail "chart: proxy container did not start"; return; }
+  # templates/hub/deployment.yaml: the image's entrypoint with the chart's args; user 1000.
+  "$DOCKER" run -d --name "$PREFIX-hub" --network "$net" --network-alias hub --user 1000:1000 \
+    -e PYTHONUNBUFFERED=1 -e HELM_RELEASE_NAME=airgap -e POD_NAMESPACE=airgap -e CONFIGPROXY_AUTH_TOKEN="$token" \
+    -e HUB_SERVICE_PORT=8081 -e PROXY_API_SERVICE_PORT=8001 -v "$etc:/usr/local/etc/jupyterhub:ro" \
+    "$(tag_of hub)" jupyterhub --config /usr/local/etc/jupyterhub/jupyterhub_config.py --upgrade-db \
+    >/dev/null || { fail "chart: hub container did not start"; return; }
+  for ((i = 0; i < 90; i++)); do
+    code=$("$DOCKER" exec "$PREFIX-hub" python3 -c '
+import urllib.request
+print(urllib.request.urlopen("http://proxy-public:8000/hub/api/", timeout=5).read().decode())' 2>/dev/null || true)
+    [ -n "$code" ] && break
+    [ "$("$DOCKER" inspect -f '{{.State.Running}}' "$PREFIX-hub" 2>/dev/null)" = true ] || break
+    sleep 1
+  done
+  if grep -q '"version": *"5.5.0"' <<<"$code"; then
+    pass "chart: hub on the chart's jupyterhub_config.py answers through the proxy: GET /hub/api/ = $code"
+  else
+    fail "chart: no answer from the hub through the proxy (${code:-nothing}); hub log:"
+    "$DOCKER" logs "$PREFIX-hub" 2>&1 | tail -n 25 | sed 's/^/    /'
+    "$DOCKER" logs "$PREFIX-chp" 2>&1 | tail -n 5 | sed 's/^/    proxy: /'
+    return
+  fi
+  # The culler queries the hub's API right after it starts: its request in the hub's log shows it
+  # ran (python3 from the venv, on PATH) and authenticated with its service token.
+  for ((i = 0; i < 30; i++)); do
+    "$DOCKER" logs "$PREFIX-hub" 2>&1 | grep -q '200 GET /hub/api/users.*(jupyterhub-idle-culler@' && break
+    sleep 1
+  done
+  if [ "$i" -lt 30 ]; then
+    pass "chart: the chart's idle-culler service (python3 -m jupyterhub_idle_culler) runs and reads the hub's API"
+  else
+    fail "chart: no API request from the idle-culler service; hub log:"
+    "$DOCKER" logs "$PREFIX-hub" 2>&1 | grep -i cull | tail -n 10 | sed 's/^/    /'
+  fi
+  if "$DOCKER" logs "$PREFIX-hub" 2>&1 | grep -qE 'Traceback|\[E '; then
+    fail "chart: errors in the hub's log:"
+    "$DOCKER" logs "$PREFIX-hub" 2>&1 | grep -E -A3 'Traceback|\[E ' | head -n 20 | sed 's/^/    /'
+  else
+    pass "chart: no errors in the hub's log"
+  fi
+  remove_containers "$PREFIX"
+  "$DOCKER" network rm "$net" >/dev/null 2>&1 || true
+}
+
+# push NAME: pushes one image; prints its digest reference.
+push() {
+  local name=$1 tag out digest
+  tag=$(tag_of "$name")
+  if ! out=$("$DOCKER" push "$tag" 2>&1); then
+    echo "$out" | tail -n 5 >&2
+    return 1
+  fi
+  digest=$(grep -oE 'digest: sha256:[0-9a-f]{64}' <<<"$out" | tail -n 1 | cut -d' ' -f2)
+  if [ -z "$digest" ]; then
+    digest=$("$DOCKER" image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$tag" \
+      | grep -F "${tag%:*}@" | head -n 1 | cut -d@ -f2)
+  fi
+  [ -n "$digest" ] || return 1
+  echo "${tag%:*}@$digest"
+}
+
+for name in "${NAMES[@]}"; do
+  note "$name ${VERSION[$name]}, replaces ${UPSTREAM[$name]}"
+  build "$name"
+  rc=$?
+  if [ "$rc" = 2 ] && [ "$PUSH" = 1 ]; then
+    fail "$name: cannot be pushed: it was not built"
+  fi
+  [ "$rc" = 0 ] || continue
+  no_build_secrets "$name"
+  case "$name" in
+    hub) smoke_hub ;;
+    proxy) smoke_proxy ;;
+    user-scheduler) smoke_user_scheduler ;;
+    pause) smoke_pause ;;
+    network-tools) smoke_network_tools ;;
+  esac
+done
+
+if [ -n "${BUILT[hub]:-}" ] && [ -n "${BUILT[proxy]:-}" ]; then
+  note "hub + proxy on z2jh 4.4.0's own hub configuration"
+  smoke_chart
+fi
+
+if [ "$PUSH" = 1 ]; then
+  note "push to $REGISTRY"
+  json="{"
+  sep=""
+  for name in "${NAMES[@]}"; do
+    [ -n "${BUILT[$name]:-}" ] || continue
+    if ref=$(push "$name"); then
+      pass "$name: pushed $ref"
+      json+="$sep
+  \"$name\": \"$ref\""
+      sep=","
+    else
+      fail "$name: push of $(tag_of "$name") failed"
+    fi
+  done
+  json+="
+}"
+  mkdir -p "$(dirname "$OUT")"
+  printf '%s\n' "$json" > "$OUT"
+  echo "  wrote $OUT"
+fi
+
+finish
