@@ -113,11 +113,11 @@ if [ -z "${BASE_IMAGE:-}" ]; then
 fi
 note "base image $BASE_IMAGE, registry $REGISTRY"
 
-# Build args common to every image. Proxy variables are Docker's predefined
-# build args: RUN steps see them, but they stay out of the image's config and
-# history.
-COMMON=(--build-arg "BASE_IMAGE=$BASE_IMAGE"
-        --build-arg "REVISION=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)")
+# Build args common to every image. No revision label: an image whose inputs
+# did not change keeps its digest from commit to commit. Proxy variables are
+# Docker's predefined build args: RUN steps see them, but they stay out of the
+# image's config and history.
+COMMON=(--build-arg "BASE_IMAGE=$BASE_IMAGE")
 if [ -s "$CA_BUNDLE" ]; then
   COMMON+=(--secret "id=ca,src=$CA_BUNDLE")
 fi
