@@ -13,6 +13,7 @@ import { ClusterAutoscaler } from "./clusterAutoscaler";
 import { AwsConfig, GpuPoolConfig } from "./config";
 import { DataBucket, PolicyDocument, ServiceAccountRef, irsaTrustPolicy, oidcIssuerHostPath } from "./dataBucket";
 import { GpuNodePool, eksLaunchTemplateArgs } from "./gpuNodePool";
+import { EKS_ADDONS, versionPins } from "./kubernetesVersions";
 import { NvidiaDevicePlugin } from "./nvidiaDevicePlugin";
 
 /** Label naming the role of a non-GPU node group. */
@@ -30,7 +31,6 @@ const SYSTEM_DISK_GB = 50;
 const CPU_DISK_GB = 100;
 const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
 const CONTROL_PLANE_LOG_RETENTION_DAYS = 30;
-const EKS_ADDONS = ["vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"] as const;
 
 /** The cost tags every AWS resource carries, through the provider's default tags. */
 export function costTags(t: { project: string; stack: string; owner: string; costCenter?: string }): Record<string, string> {
@@ -312,7 +312,9 @@ export class AwsCluster extends pulumi.ComponentResource {
                 ),
         );
 
-        // Add-ons. CoreDNS and the EBS CSI controller are Deployments: they need nodes to become healthy.
+        // Add-ons, at the versions the version table pins for this minor (unpinned, EKS picks its default of
+        // the day and never moves it). CoreDNS and the EBS CSI controller are Deployments: they need nodes.
+        const pins = versionPins(cfg.kubernetesVersion);
         const ebsCsiRole = new aws.iam.Role(
             `${name}-ebs-csi-role`,
             {
@@ -335,6 +337,7 @@ export class AwsCluster extends pulumi.ComponentResource {
                     {
                         clusterName: cluster.name,
                         addonName: addon,
+                        addonVersion: pins.eksAddons[addon],
                         // EKS installs self-managed copies of the networking add-ons at creation; take them over.
                         resolveConflictsOnCreate: "OVERWRITE",
                         resolveConflictsOnUpdate: "OVERWRITE",
@@ -368,7 +371,15 @@ export class AwsCluster extends pulumi.ComponentResource {
         const bothProviders = { parent: this, providers: [this.awsProvider, this.provider] };
         new ClusterAutoscaler(
             `${name}-autoscaler`,
-            { clusterName, region: cfg.region, oidcProviderArn: oidcProvider.arn, oidcIssuer, chart: cfg.autoscaler, nodeSelector: SYSTEM_NODE_LABELS },
+            {
+                clusterName,
+                region: cfg.region,
+                oidcProviderArn: oidcProvider.arn,
+                oidcIssuer,
+                chart: cfg.autoscaler,
+                nodeSelector: SYSTEM_NODE_LABELS,
+                kubernetesVersion: cfg.kubernetesVersion,
+            },
             bothProviders,
         );
         new NvidiaDevicePlugin(

@@ -11,6 +11,7 @@ import { ChartSource, chartReference } from "./helmChart";
 import * as pulumi from "@pulumi/pulumi";
 import { AUTOSCALER_TAG_PREFIX } from "./gpuNodePool";
 import { PolicyDocument, ServiceAccountRef, irsaTrustPolicy } from "./dataBucket";
+import { KubernetesVersion, PinnedImage, clusterAutoscalerExtraRules, clusterAutoscalerImage, supplementaryRbac } from "./kubernetesVersions";
 
 /** The service account the chart creates; the IAM role trusts exactly this one. */
 export const CLUSTER_AUTOSCALER_SERVICE_ACCOUNT: ServiceAccountRef = { namespace: "kube-system", name: "cluster-autoscaler" };
@@ -51,15 +52,20 @@ export function clusterAutoscalerPolicy(clusterName: string): PolicyDocument {
     };
 }
 
-/** Chart values: auto-discovery of this cluster's groups, IRSA, and placement on system nodes. */
+/**
+ * Chart values: auto-discovery of this cluster's groups, IRSA, placement on system nodes, and the
+ * cluster-autoscaler image of the cluster's minor (the chart's default is v1.32 whatever the cluster).
+ */
 export function clusterAutoscalerValues(settings: {
     clusterName: string;
     region: string;
     roleArn: pulumi.Input<string>;
     nodeSelector: Record<string, string>;
+    image: PinnedImage;
 }): Record<string, unknown> {
     return {
         cloudProvider: "aws",
+        image: { repository: settings.image.repository, tag: settings.image.tag },
         awsRegion: settings.region,
         autoDiscovery: { clusterName: settings.clusterName },
         fullnameOverride: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT.name,
@@ -96,6 +102,8 @@ export interface ClusterAutoscalerArgs {
     chart: ChartSource;
     /** Labels of the nodes the autoscaler runs on (the system group). Required. */
     nodeSelector: Record<string, string>;
+    /** The cluster's Kubernetes minor: the autoscaler's image and RBAC follow it (components/kubernetesVersions.ts). Required. */
+    kubernetesVersion: KubernetesVersion;
 }
 
 /**
@@ -126,10 +134,28 @@ export class ClusterAutoscaler extends pulumi.ComponentResource {
                 ...chartReference(args.chart, "cluster-autoscaler"),
                 name: "cluster-autoscaler",
                 namespace: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT.namespace,
-                values: clusterAutoscalerValues({ clusterName: args.clusterName, region: args.region, roleArn: role.arn, nodeSelector: args.nodeSelector }),
+                values: clusterAutoscalerValues({
+                    clusterName: args.clusterName,
+                    region: args.region,
+                    roleArn: role.arn,
+                    nodeSelector: args.nodeSelector,
+                    image: clusterAutoscalerImage(args.kubernetesVersion),
+                }),
             },
             { parent: this },
         );
+        // What a newer autoscaler watches that the chart's ClusterRole does not grant.
+        const extraRules = clusterAutoscalerExtraRules(args.kubernetesVersion);
+        if (extraRules.length > 0) {
+            const rbac = supplementaryRbac({
+                name: `${CLUSTER_AUTOSCALER_SERVICE_ACCOUNT.name}-ds-platform`,
+                rules: extraRules,
+                serviceAccount: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+                labels: { "app.kubernetes.io/component": "cluster-autoscaler", "ds-platform.io/kubernetes-version": args.kubernetesVersion },
+            });
+            const clusterRole = new k8s.rbac.v1.ClusterRole(`${name}-extra`, rbac.clusterRole, { parent: this });
+            new k8s.rbac.v1.ClusterRoleBinding(`${name}-extra`, rbac.clusterRoleBinding, { parent: this, dependsOn: [clusterRole] });
+        }
         this.registerOutputs({ roleArn: this.roleArn, release: this.release });
     }
 }

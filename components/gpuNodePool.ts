@@ -6,6 +6,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { GpuPoolConfig } from "./config";
+import { nodeTemplateResources } from "./instanceTypes";
 
 /** The extended resource the NVIDIA device plugin advertises. */
 export const GPU_RESOURCE = "nvidia.com/gpu";
@@ -101,16 +102,27 @@ export function eksTaintEffect(effect: TaintEffect): EksTaintEffect {
 /** Prefix of the ASG tags cluster-autoscaler reads to build a node from nothing. */
 export const AUTOSCALER_TAG_PREFIX = "k8s.io/cluster-autoscaler";
 
+/** What a node of a pool offers pods, as cluster-autoscaler's node template states it. */
+export interface NodeTemplateResources {
+    /** Allocatable CPU, such as 3920m. */
+    cpu: string;
+    /** Allocatable memory, such as 15391Mi. */
+    memory: string;
+    gpus: number;
+}
+
 /**
  * The node-template tags of a pool's Auto Scaling group. With zero nodes, cluster-autoscaler has no
  * node to copy; it builds one from these tags, so they must say what a real node would: its GPUs,
- * its taint and its labels. Managed node groups do not write them, hence they are derived here from
- * the placement, the same values pods use.
+ * its taint and its labels, and (with `node`, from the instance type catalogue) the CPU and memory
+ * pods can have, which the autoscaler otherwise takes as the instance's full size. Managed node
+ * groups do not write them, hence they are derived here from the placement, the same values pods use.
  */
-export function autoscalerNodeTemplateTags(p: GpuPlacement): Record<string, string> {
+export function autoscalerNodeTemplateTags(p: GpuPlacement, node?: NodeTemplateResources): Record<string, string> {
     const template = `${AUTOSCALER_TAG_PREFIX}/node-template`;
     return {
-        [`${template}/resources/${p.resourceName}`]: String(p.gpusPerNode),
+        ...(node ? { [`${template}/resources/cpu`]: node.cpu, [`${template}/resources/memory`]: node.memory } : {}),
+        [`${template}/resources/${p.resourceName}`]: String(node?.gpus ?? p.gpusPerNode),
         [`${template}/taint/${p.taint.key}`]: `${p.taint.value}:${p.taint.effect}`,
         ...Object.fromEntries(Object.entries(p.nodeLabels).map(([key, value]) => [`${template}/label/${key}`, value])),
     };
@@ -218,7 +230,7 @@ export class GpuNodePool extends pulumi.ComponentResource {
             }
             return asg;
         });
-        const tags = { ...autoscalerNodeTemplateTags(this.placement), ...autoscalerDiscoveryTags(eks.clusterName) };
+        const tags = { ...autoscalerNodeTemplateTags(this.placement, gpuNodeTemplate(pool)), ...autoscalerDiscoveryTags(eks.clusterName) };
         for (const [key, value] of Object.entries(tags)) {
             new aws.autoscaling.Tag(
                 `${name}-asg-${tagResourceSuffix(key, eks.clusterName)}`,
@@ -228,6 +240,18 @@ export class GpuNodePool extends pulumi.ComponentResource {
         }
         return nodeGroup;
     }
+}
+
+/**
+ * The node template of a pool's instance types, from the instance type catalogue; its GPU count
+ * must be the pool's gpusPerNode, which placements (and so pods) use.
+ */
+export function gpuNodeTemplate(pool: Pick<GpuPoolConfig, "name" | "instanceTypes" | "gpusPerNode">): NodeTemplateResources {
+    const node = nodeTemplateResources(pool.instanceTypes);
+    if (node.gpus !== pool.gpusPerNode) {
+        throw new Error(`GPU pool ${pool.name}: gpusPerNode is ${pool.gpusPerNode} but ${pool.instanceTypes.join(", ")} has ${node.gpus} GPU(s) per node in the instance type catalogue`);
+    }
+    return node;
 }
 
 /** A short, stable resource-name suffix for an ASG tag key (the cluster's own key becomes "owned"). */

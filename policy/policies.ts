@@ -4,6 +4,7 @@
  */
 import * as YAML from "yaml";
 import { EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { tabledUpstreamImages } from "../components/kubernetesVersions";
 
 export const DIGEST_REFERENCE = /^[^\s@]+@sha256:[a-f0-9]{64}$/;
 
@@ -129,11 +130,19 @@ function immutableTags(props: any): boolean {
     return props.imageTagMutability === "IMMUTABLE_WITH_EXCLUSION" && filters.length > 0 && filters.every((f) => /^buildcache-/.test(String(f.filter)));
 }
 
+/**
+ * The exact upstream release tags of the Kubernetes version table (kube-scheduler and
+ * cluster-autoscaler of each supported minor): registry.k8s.io never re-tags a release, and the
+ * table is the one reviewed place they are set. Allowed until a mirror setting pins them by digest;
+ * any other tag, of those images too, is still a violation.
+ */
+const TABLED_UPSTREAM_IMAGES = new Set(tabledUpstreamImages());
+
 /** Named checks, each returning its violation messages for one resource. */
 export const checks: Record<string, Check> = {
     "images-pinned-by-digest": (type, props) =>
         imagesIn(type, props)
-            .filter((i) => !isPinned(i.image) || /:latest(@|$)/.test(i.image))
+            .filter((i) => (!isPinned(i.image) && !TABLED_UPSTREAM_IMAGES.has(i.image)) || /:latest(@|$)/.test(i.image))
             .map((i) => `${i.where}: image "${i.image}" is not pinned by digest (<repo>@sha256:<digest>)`),
 
     "containers-declare-resources": (type, props) =>

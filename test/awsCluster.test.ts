@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { AwsCluster, CPU_NODE_LABELS, EBS_CSI_SERVICE_ACCOUNT, STORAGE_CLASS_NAME, SYSTEM_NODE_LABELS, costTags, eksClusterName, kubeconfigFor, subnetCidrs } from "../components/awsCluster";
 import { CLUSTER_AUTOSCALER_SERVICE_ACCOUNT } from "../components/clusterAutoscaler";
 import { PlatformConfig, parsePlatformConfig } from "../components/config";
-import { GPU_POOL_LABEL, GPU_TAINT, autoscalerDiscoveryTags, autoscalerNodeTemplateTags, gpuPlacement, gpuToleration } from "../components/gpuNodePool";
+import { GPU_POOL_LABEL, GPU_TAINT, autoscalerDiscoveryTags, autoscalerNodeTemplateTags, gpuNodeTemplate, gpuPlacement, gpuToleration } from "../components/gpuNodePool";
+import { KUBERNETES_VERSIONS, clusterAutoscalerImage } from "../components/kubernetesVersions";
 import { kubernetesGvk, validateKubernetesObject } from "./helpers/kubeSchema";
 import { RecordedResource, ResourceRecorder, isSecret, registerMockOutputs, settle, setupMocks, valueOf } from "./helpers/mocks";
 
@@ -113,18 +114,21 @@ describe("AwsCluster on a prod-like config (one AL2023 and one Bottlerocket GPU 
         expect(p.cluster.gpuPools.map((g) => g.placement)).toEqual(p.config.gpuPools.map(gpuPlacement));
     });
 
-    test("each GPU group's ASG carries node-template tags equal to its placement, plus the discovery tags", () => {
+    test("each GPU group's ASG carries node-template tags of its placement and its catalogue size, plus the discovery tags", () => {
         const tags = p.recorder.ofType("aws:autoscaling/tag:Tag");
         for (const pool of p.config.gpuPools) {
             const placement = gpuPlacement(pool);
             const mine = byName(tags, `prod-gpu-${pool.name}-asg-`);
             const written = Object.fromEntries(mine.map((t) => [t.inputs.tag.key, t.inputs.tag.value]));
-            expect(written).toEqual({ ...autoscalerNodeTemplateTags(placement), ...autoscalerDiscoveryTags(clusterName) });
+            expect(written).toEqual({ ...autoscalerNodeTemplateTags(placement, gpuNodeTemplate(pool)), ...autoscalerDiscoveryTags(clusterName) });
             // Spelled out: what the autoscaler will believe a new node offers.
             expect(written[`k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu`]).toBe(String(pool.gpusPerNode));
             expect(written[`k8s.io/cluster-autoscaler/node-template/taint/${GPU_TAINT.key}`]).toBe(`${GPU_TAINT.value}:${GPU_TAINT.effect}`);
             expect(written[`k8s.io/cluster-autoscaler/node-template/label/${GPU_POOL_LABEL}`]).toBe(pool.name);
             expect(written[`k8s.io/cluster-autoscaler/${clusterName}`]).toBe("owned");
+            // Allocatable, not the instance's size: g5.xlarge 4 vCPUs / 16 GiB (58 pods), g5.12xlarge 48 vCPUs / 192 GiB (737 pods).
+            const size = { a10: ["3920m", "15391Mi"], quad: ["47810m", "188146Mi"] }[pool.name]!;
+            expect([written["k8s.io/cluster-autoscaler/node-template/resources/cpu"], written["k8s.io/cluster-autoscaler/node-template/resources/memory"]]).toEqual(size);
             for (const t of mine) {
                 expect(t.inputs.tag.propagateAtLaunch).toBe(false);
                 expect(t.inputs.autoscalingGroupName).toBe(`eks-prod-gpu-${pool.name}-ng-asg`);
@@ -302,6 +306,7 @@ describe("AwsCluster on a prod-like config (one AL2023 and one Bottlerocket GPU 
         expect(v.awsRegion).toBe("eu-west-1");
         expect(v.rbac.serviceAccount.annotations["eks.amazonaws.com/role-arn"]).toBe(`arn:aws:iam::${ACCOUNT}:role/prod-autoscaler-role`);
         expect(v.nodeSelector).toEqual(SYSTEM_NODE_LABELS);
+        expect(v.image).toEqual(clusterAutoscalerImage(p.config.aws!.kubernetesVersion));
         const policy = JSON.parse(p.recorder.one("aws:iam/rolePolicy:RolePolicy", (n) => n === "prod-autoscaler-policy").inputs.policy);
         expect(policy.Statement[0].Condition.StringEquals).toEqual({ [`aws:ResourceTag/k8s.io/cluster-autoscaler/${clusterName}`]: "owned" });
     });
@@ -324,9 +329,12 @@ describe("AwsCluster on a prod-like config (one AL2023 and one Bottlerocket GPU 
         expect(groups.every((g) => JSON.stringify(g.inputs.subnetIds) === JSON.stringify(privateIds))).toBe(true);
     });
 
-    test("the four managed add-ons are installed, the EBS CSI driver with its IRSA role", () => {
+    test("the four managed add-ons are installed at the versions pinned for the cluster's minor, the EBS CSI driver with its IRSA role", () => {
         const addons = p.recorder.ofType("aws:eks/addon:Addon");
         expect(addons.map((a) => a.inputs.addonName).sort()).toEqual(["aws-ebs-csi-driver", "coredns", "kube-proxy", "vpc-cni"]);
+        expect(p.config.aws!.kubernetesVersion).toBe("1.33");
+        expect(Object.fromEntries(addons.map((a) => [a.inputs.addonName, a.inputs.addonVersion]))).toEqual(KUBERNETES_VERSIONS["1.33"].eksAddons);
+        expect(addons.find((a) => a.inputs.addonName === "kube-proxy")!.inputs.addonVersion).toMatch(/^v1\.33\./);
         const ebs = addons.find((a) => a.inputs.addonName === "aws-ebs-csi-driver")!;
         expect(ebs.inputs.serviceAccountRoleArn).toBe(`arn:aws:iam::${ACCOUNT}:role/prod-ebs-csi-role`);
     });

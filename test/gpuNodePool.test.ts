@@ -9,6 +9,7 @@ import {
     autoscalerNodeTemplateTags,
     eksLaunchTemplateArgs,
     eksTaintEffect,
+    gpuNodeTemplate,
     gpuPlacement,
     rootDeviceName,
 } from "../components/gpuNodePool";
@@ -41,6 +42,25 @@ describe("autoscaler tags", () => {
             [`k8s.io/cluster-autoscaler/node-template/label/${GPU_POOL_LABEL}`]: "big",
             "k8s.io/cluster-autoscaler/node-template/label/example.com/zone-class": "fast",
         });
+    });
+
+    test("with a node template, the tags also state the allocatable CPU and memory, and its GPU count", () => {
+        const placement = gpuPlacement(pool({ name: "a10", instanceTypes: ["g5.xlarge"] }));
+        expect(autoscalerNodeTemplateTags(placement, { cpu: "3920m", memory: "15391Mi", gpus: 1 })).toEqual({
+            "k8s.io/cluster-autoscaler/node-template/resources/cpu": "3920m",
+            "k8s.io/cluster-autoscaler/node-template/resources/memory": "15391Mi",
+            [`k8s.io/cluster-autoscaler/node-template/resources/${GPU_RESOURCE}`]: "1",
+            [`k8s.io/cluster-autoscaler/node-template/taint/${GPU_TAINT.key}`]: `${GPU_TAINT.value}:${GPU_TAINT.effect}`,
+            [`k8s.io/cluster-autoscaler/node-template/label/${GPU_POOL_LABEL}`]: "a10",
+        });
+    });
+
+    test("a pool's node template comes from the instance type catalogue: the smallest allocatable of its types", () => {
+        // g5.xlarge: 4 vCPUs less 80m; 16384 MiB less 255 + 11 x 58 and 100. g5.2xlarge is larger in both.
+        expect(gpuNodeTemplate(pool({ instanceTypes: ["g5.2xlarge", "g5.xlarge"] }))).toEqual({ cpu: "3920m", memory: "15391Mi", gpus: 1 });
+        expect(gpuNodeTemplate(pool({ instanceTypes: ["g6.12xlarge"], gpusPerNode: 4 }))).toEqual({ cpu: "47810m", memory: "193679Mi", gpus: 4 });
+        expect(() => gpuNodeTemplate(pool({ instanceTypes: ["g6.12xlarge"], gpusPerNode: 1 }))).toThrow(/gpusPerNode is 1 but g6\.12xlarge has 4 GPU\(s\) per node/);
+        expect(() => gpuNodeTemplate(pool({ instanceTypes: ["g9.mega"] }))).toThrow(/g9\.mega is not in the catalogue; add it to INSTANCE_TYPES in components\/instanceTypes\.ts/);
     });
 
     test("discovery tags name the cluster", () => {
@@ -91,10 +111,18 @@ describe("GpuNodePool", () => {
         });
         const tags = recorder.ofType("aws:autoscaling/tag:Tag");
         expect(Object.fromEntries(tags.map((t) => [t.inputs.tag.key, t.inputs.tag.value]))).toEqual({
-            ...autoscalerNodeTemplateTags(p.placement),
+            ...autoscalerNodeTemplateTags(p.placement, { cpu: "7910m", memory: "31775Mi", gpus: 1 }),
             ...autoscalerDiscoveryTags("c1"),
         });
         expect(tags.every((t) => t.inputs.autoscalingGroupName === "asg-of-g-ng" && t.inputs.tag.propagateAtLaunch === false)).toBe(true);
-        expect(tags.map((t) => t.name).sort()).toEqual(["g-asg-enabled", "g-asg-label-ds-platform-io-gpu-pool", "g-asg-owned", "g-asg-resources-nvidia-com-gpu", "g-asg-taint-nvidia-com-gpu"]);
+        expect(tags.map((t) => t.name).sort()).toEqual([
+            "g-asg-enabled",
+            "g-asg-label-ds-platform-io-gpu-pool",
+            "g-asg-owned",
+            "g-asg-resources-cpu",
+            "g-asg-resources-memory",
+            "g-asg-resources-nvidia-com-gpu",
+            "g-asg-taint-nvidia-com-gpu",
+        ]);
     });
 });
