@@ -126,8 +126,9 @@ else
   fail "the stack's JupyterHub release pins chart $chart_version, this test expects $CHART_VERSION; update CHART_VERSION and HUB_VERSION_PREFIX"
 fi
 PASSWORD=$(json "$EXPECT" 'd.password')
+ADMIN_PASSWORD=$(json "$EXPECT" 'd.adminPassword')
 ADMIN=$(json "$EXPECT" 'd.admins[0] ?? ""')
-if [ "$(json "$CFG/jupyterhub_config.json" 'd.JupyterHub.authenticator_class')" != dummy ] || [ "$PASSWORD" = null ] || [ -z "$ADMIN" ]; then
+if [ "$(json "$CFG/jupyterhub_config.json" 'd.JupyterHub.authenticator_class')" != shared-password ] || [ "$PASSWORD" = null ] || [ "$ADMIN_PASSWORD" = null ] || [ -z "$ADMIN" ]; then
   fail "the $STACK stack does not use the shared-password login with an admin user; this test needs both"
   finish
 fi
@@ -257,12 +258,20 @@ login() {
 }
 has_cookie() { grep -q "[[:space:]]$2[[:space:]]" "$1" 2>/dev/null; }
 
-code=$(login "$WORK/admin.jar" "$ADMIN" "$PASSWORD")
+code=$(login "$WORK/admin.jar" "$ADMIN" "$ADMIN_PASSWORD")
 if [ "$code" = 302 ] && has_cookie "$WORK/admin.jar" jupyterhub-session-id && has_cookie "$WORK/admin.jar" jupyterhub-hub-login; then
-  pass "'$ADMIN' logs in with the stack's password (302, session and login cookies set)"
+  pass "'$ADMIN' logs in with the stack's admin password (302, session and login cookies set)"
 else
-  fail "'$ADMIN' login with the stack's password: HTTP $code"
+  fail "'$ADMIN' login with the stack's admin password: HTTP $code"
   show_hub_log 20
+fi
+# SharedPasswordAuthenticator: an admin's name with the users' password is refused, so knowing the
+# users' password never grants admin rights.
+code=$(login "$WORK/admin-user-password.jar" "$ADMIN" "$PASSWORD")
+if [ "$code" = 403 ] && ! has_cookie "$WORK/admin-user-password.jar" jupyterhub-hub-login; then
+  pass "'$ADMIN' with the users' password is refused (403): admins need the admin password"
+else
+  fail "'$ADMIN' with the users' password: HTTP $code"
 fi
 code=$(login "$WORK/wrong.jar" "$ADMIN" "$WRONG_PASSWORD")
 if [ "$code" = 403 ] && grep -q 'Invalid username or password' "$WORK/login-post.html" && ! has_cookie "$WORK/wrong.jar" jupyterhub-hub-login; then
@@ -270,7 +279,7 @@ if [ "$code" = 403 ] && grep -q 'Invalid username or password' "$WORK/login-post
 else
   fail "login with a wrong password: HTTP $code"
 fi
-code=$(login "$WORK/noxsrf.jar" "$ADMIN" "$PASSWORD" no-xsrf)
+code=$(login "$WORK/noxsrf.jar" "$ADMIN" "$ADMIN_PASSWORD" no-xsrf)
 if [ "$code" = 403 ] && ! has_cookie "$WORK/noxsrf.jar" jupyterhub-hub-login; then
   pass "a login form posted without its _xsrf token is refused (403)"
 else

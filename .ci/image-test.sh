@@ -161,6 +161,13 @@ echo "$out" | sed 's/^/  /'
 lab=$(sed -n 1p <<<"$out") hub=$(sed -n 2p <<<"$out")
 if [[ "$lab" =~ ^4\.[0-9]+\.[0-9]+$ ]]; then pass "jupyter lab --version = $lab"; else fail "jupyter lab --version: $lab"; fi
 if [[ "$hub" =~ ^5\.5\.[0-9]+$ ]]; then pass "jupyterhub-singleuser --version = $hub (5.5.x)"; else fail "jupyterhub-singleuser --version: $hub"; fi
+# JAVA_HOME is derived from the build's target architecture; it must name this image's JDK.
+java_home=$(run java-home 60 "$IMAGE" bash -c 'echo "$JAVA_HOME"; "$JAVA_HOME/bin/java" -version 2>&1 | head -1; dpkg --print-architecture')
+if [ "$(sed -n 1p <<<"$java_home")" = "/usr/lib/jvm/java-17-openjdk-$(sed -n 3p <<<"$java_home")" ] && grep -q 'version "17' <<<"$java_home"; then
+  pass "JAVA_HOME $(sed -n 1p <<<"$java_home") matches the image's architecture and runs Java 17"
+else
+  fail "JAVA_HOME does not name this architecture's JDK: $java_home"
+fi
 
 # ---------------------------------------------------------------------------
 note "c. PySpark local mode"

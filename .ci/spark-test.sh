@@ -19,10 +19,16 @@
 # nothing is reachable from outside, and the generated bind address is kept. Ports: the generated
 # driver ports (29413/29433 on dev), 19xxx for the rest.
 #
+# Event logs: the stack is rendered with the history server on (STACK_OVERRIDES), so the conf
+# turns event logging on. A directory stands for the event-log claim; it is mounted where the hub
+# values mount the claim in notebook pods. After the driver stops, its application's log must be
+# there, and a history server started as the rendered Deployment starts it must list the application.
+#
 # Needs the notebook image (bash .ci/image-test.sh builds it) and `npm ci` (ts-node). Ends with
 # "N passed, M failed" and exits non-zero if anything failed.
 #
-# Env: IMAGE (default ds-platform/notebook:ci), STACK (default dev), SPARK_TEST_LOG_DIR (a directory
+# Env: IMAGE (default ds-platform/notebook:ci), STACK (default dev), STACK_OVERRIDES (stack-config
+#      JSON laid over the stack's; default: the history server on), SPARK_TEST_LOG_DIR (a directory
 #      to keep the containers' logs in, for CI artifacts).
 set -uo pipefail
 
@@ -34,6 +40,8 @@ cd "$ROOT" || exit 1
 DOCKER=${DOCKER:-/usr/bin/docker}
 IMAGE=${IMAGE:-ds-platform/notebook:ci}
 STACK=${STACK:-dev}
+STACK_OVERRIDES=${STACK_OVERRIDES:-'{"spark":{"historyServer":{"enabled":true}}}'}
+HISTORY_SECS=120
 
 # What the downward API gives the notebook pod: z2jh names a user's pod jupyter-<user>.
 NOTEBOOK_POD_NAME=jupyter-admin
@@ -134,7 +142,12 @@ echo "image $IMAGE (user $IMAGE_USER)"
 # ---------------------------------------------------------------------------
 note "render the $STACK stack's Spark ConfigMap under Pulumi mocks"
 OUT="$WORK/rendered"
-render_stack test/integration/render-spark-conf.ts "$OUT" "$STACK"
+t0=$(now)
+if ! "$ROOT/node_modules/.bin/ts-node" --transpile-only test/integration/render-spark-conf.ts "$OUT" "$STACK" "$STACK_OVERRIDES"; then
+  fail "rendering the $STACK stack failed"
+  finish
+fi
+echo "  rendered in $(since "$t0") s (overrides: $STACK_OVERRIDES)"
 CONF_DIR="$OUT/conf"
 EXPECT="$OUT/expect.json"
 sed 's/^/  | /' "$CONF_DIR/spark-defaults.conf"
@@ -212,6 +225,23 @@ while IFS=' ' read -r key value; do
   [ -n "$key" ] && EXEC_JAVA_OPTS+=("-D$key=$value")
 done < <(awk '$1 ~ /^spark\.(auth|rpc|network)/ && $1 != "spark.authenticate.secret" || $1 ~ /^spark\..*\.port$/ || $1 ~ /^spark\.port\./ { k = $1; sub(/^[^ \t]+[ \t]+/, ""); print k, $0 }' "$CONF_DIR/spark-defaults.conf")
 echo "  executor start-up settings from the conf: ${EXEC_JAVA_OPTS[*]}"
+
+# The event-log claim: where notebook pods mount it, and a directory standing for a fresh volume.
+EVENT_LOG_DIR=$(conf spark.eventLog.dir || true)
+EVENT_LOG_MOUNT=$(json "$EXPECT" 'd.eventLog?.mountPath ?? ""')
+EVENTS="$WORK/events"
+EVENT_RUN=()
+if [ -n "$EVENT_LOG_DIR" ]; then
+  if [ "$EVENT_LOG_MOUNT" = "${EVENT_LOG_DIR#file:}" ] && [ "$(json "$EXPECT" 'd.eventLog.readOnly')" = false ]; then
+    pass "spark.eventLog.dir $EVENT_LOG_DIR is where the hub values mount the event-log claim, writable, in notebook pods"
+  else
+    fail "spark.eventLog.dir $EVENT_LOG_DIR, but notebook pods mount the event-log claim at '${EVENT_LOG_MOUNT:-nowhere}'"
+  fi
+  mkdir -p "$EVENTS"
+  # A new RWX volume's root is writable by the pods' group; the test cannot know the class, so 0777.
+  chmod 0777 "$EVENTS"
+  [ -n "$EVENT_LOG_MOUNT" ] && EVENT_RUN=(-v "$EVENTS:$EVENT_LOG_MOUNT")
+fi
 
 # The ConfigMap volume: files of mode 0644 in a directory the image's user can read, mounted read-only.
 chmod 0755 "$WORK" "$OUT" "$CONF_DIR"
@@ -326,7 +356,7 @@ echo "  master up after $(since "$t0") s"
 note "the notebook pod: a client-mode driver on the generated conf"
 t0=$(now)
 start driver -v "$CONF_DIR:$CONF_PATH:ro" -v "$WORK/driver.py:/opt/ds-platform-test/driver.py:ro" \
-  -v "$SHARED:/shared" "${DRIVER_ENV[@]}" "$IMAGE" \
+  -v "$SHARED:/shared" "${EVENT_RUN[@]}" "${DRIVER_ENV[@]}" "$IMAGE" \
   python /opt/ds-platform-test/driver.py "spark://127.0.0.1:$MASTER_PORT" /shared "$EXECUTORS" "$REGISTER_SECS"
 app_id=""
 deadline=$((SECONDS + APP_SECS))
@@ -467,6 +497,46 @@ if [ "$oom" = "false " ]; then
   pass "no executor was OOM-killed under the template's memory limit (${EXEC_MEM:-none})"
 else
   fail "OOM-killed executors (under ${EXEC_MEM:-no} limit): $oom"
+fi
+
+# ---------------------------------------------------------------------------
+if [ -n "$EVENT_LOG_DIR" ]; then
+  note "event logs and the history server"
+  logs=$(cd "$EVENTS" && find . -mindepth 1 -maxdepth 2 | sort | tr '\n' ' ')
+  echo "  event-log directory after the driver stopped: $logs"
+  if [ -n "$app_id" ] && grep -q "$app_id" <<<"$logs"; then
+    pass "the driver wrote application $app_id's event log to the mounted directory"
+  else
+    fail "no event log of $app_id in the mounted directory: $logs"
+  fi
+  HISTORY_MOUNT=$(json "$EXPECT" 'd.historyServer?.mountPath ?? ""')
+  HISTORY_PORT=$(json "$EXPECT" 'd.historyServer?.port ?? ""')
+  mapfile -t HISTORY_ARGS < <(json "$EXPECT" '(d.historyServer?.args ?? []).join("\n")')
+  HISTORY_OPTS=$(json "$EXPECT" 'd.historyServer?.env?.SPARK_HISTORY_OPTS ?? ""')
+  if [ -z "$HISTORY_MOUNT" ] || [ -z "$HISTORY_PORT" ] || [ "${#HISTORY_ARGS[@]}" -eq 0 ]; then
+    fail "the stack declares no history server Deployment to start"
+  else
+    start history -v "$EVENTS:$HISTORY_MOUNT:ro" -e SPARK_HISTORY_OPTS="$HISTORY_OPTS" -e SPARK_DAEMON_MEMORY=512m \
+      --user "$EXEC_USER" "$IMAGE" "${HISTORY_ARGS[@]}"
+    t0=$(now)
+    listed=""
+    deadline=$((SECONDS + HISTORY_SECS))
+    while [ "$SECONDS" -lt "$deadline" ] && running history; do
+      listed=$("$DOCKER" exec "${PREFIX}-history" python -c '
+import json, sys, urllib.request
+with urllib.request.urlopen("http://127.0.0.1:%s/api/v1/applications" % sys.argv[1], timeout=5) as r:
+    print(",".join(a["id"] + ":" + str(a["attempts"][0]["completed"]).lower() for a in json.load(r)))
+' "$HISTORY_PORT" 2>/dev/null || true)
+      [[ ",$listed," == *",$app_id:true,"* ]] && break
+      sleep 2
+    done
+    if [[ ",$listed," == *",$app_id:true,"* ]]; then
+      pass "the history server (as the stack runs it: ${HISTORY_ARGS[*]}) lists $app_id as completed after $(since "$t0") s"
+    else
+      fail "the history server does not list $app_id as completed (listed: '${listed:-nothing}')"
+      show_logs history
+    fi
+  fi
 fi
 
 echo "FIGURE driver_start_seconds=$DRIVER_UP_SECS executors_to_result_seconds=$JOB_SECS"

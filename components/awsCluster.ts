@@ -14,14 +14,15 @@ import { AwsConfig, GpuPoolConfig } from "./config";
 import { DataBucket, PolicyDocument, ServiceAccountRef, irsaTrustPolicy, oidcIssuerHostPath } from "./dataBucket";
 import { GpuNodePool, eksLaunchTemplateArgs } from "./gpuNodePool";
 import { EKS_ADDONS, versionPins } from "./kubernetesVersions";
+import { nodePurposeLabels } from "./nodePurpose";
 import { NvidiaDevicePlugin } from "./nvidiaDevicePlugin";
 
 /** Label naming the role of a non-GPU node group. */
 export const NODE_ROLE_LABEL = "ds-platform.io/node-role";
 /** Labels of the on-demand system group (hub, autoscaler, add-ons). */
-export const SYSTEM_NODE_LABELS: Record<string, string> = { [NODE_ROLE_LABEL]: "system" };
+export const SYSTEM_NODE_LABELS: Record<string, string> = { [NODE_ROLE_LABEL]: "system", ...nodePurposeLabels("core") };
 /** Labels of the CPU group (notebooks, executors). */
-export const CPU_NODE_LABELS: Record<string, string> = { [NODE_ROLE_LABEL]: "cpu" };
+export const CPU_NODE_LABELS: Record<string, string> = { [NODE_ROLE_LABEL]: "cpu", ...nodePurposeLabels("user") };
 /** The default StorageClass the platform creates; user homes use it. */
 export const STORAGE_CLASS_NAME = "ds-platform-gp3";
 /** The EBS CSI controller's service account, trusted by its IRSA role. */

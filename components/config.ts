@@ -7,6 +7,9 @@
  * declared, so a bad stack never half-deploys.
  */
 import { z } from "zod";
+import { NODE_PURPOSE_LABEL, NODE_PURPOSE_MATCHES, NodePurposeMatch } from "./nodePurpose";
+import { CATALOGUE_FILE, defaultGpusPerNode, nodeFitProblems } from "./instanceTypes";
+import { SUPPORTED_KUBERNETES_VERSIONS } from "./kubernetesVersions";
 
 // ---------------------------------------------------------------------------------------------
 // Reusable value types. Each carries the human description of what it allows; error messages
@@ -80,6 +83,20 @@ export const clusterSchema = z
             .describe("Where the platform runs: an existing cluster from kubeconfig, or a new EKS cluster. Default: kubeconfig"),
         context: z.string().min(1).optional().describe("kubeconfig context to use (provider kubeconfig). Default: the current context"),
         namespace: dnsLabel.default("ds-platform").describe("Namespace of the hub, the registry and the notebook pods. Default: ds-platform"),
+        kubernetesVersion: z
+            .enum(SUPPORTED_KUBERNETES_VERSIONS)
+            .optional()
+            .describe(
+                "Kubernetes minor version of the existing cluster (provider kubeconfig; on aws it is aws.kubernetesVersion): the user-scheduler then runs the kube-scheduler of that minor with the RBAC it needs. Default: unset, the z2jh chart's kube-scheduler v1.30, within the version skew policy only on Kubernetes 1.30 and 1.31",
+            ),
+        matchNodePurpose: z
+            .enum(NODE_PURPOSE_MATCHES)
+            .optional()
+            .describe(
+                `How pods use the ${NODE_PURPOSE_LABEL} node labels: core nodes run the hub, proxy, user-scheduler, registry and history server; user nodes run notebooks, placeholders, pre-pullers and Spark executors. ` +
+                    "require: only such nodes; prefer: such nodes first; ignore. On kubeconfig clusters an admin labels the nodes (kubectl label node <node> " +
+                    `${NODE_PURPOSE_LABEL}=core|user). Default: require on aws (the node groups carry the labels), prefer on kubeconfig`,
+            ),
     })
     .prefault({});
 
@@ -115,7 +132,9 @@ export const registrySchema = z
             .string()
             .regex(/^[^:\s]+$/, "a user name without ':' or spaces")
             .optional()
-            .describe("User name for the external registry (its password is the secret `registryPassword`); for in-cluster, the push/pull user. Required for kind external; default for in-cluster: ds-platform"),
+            .describe(
+                "User name for the external registry (its password is the secret `registryPassword`); for in-cluster, the push/pull user. Default: external: none (anonymous pulls, no pull secret); in-cluster: ds-platform",
+            ),
         pushAddress: z
             .string()
             .regex(/^[a-zA-Z0-9][a-zA-Z0-9.-]*(?::[0-9]+)?$/, "a registry host[:port] such as localhost:30500")
@@ -140,10 +159,22 @@ export const imageSchema = z
         uid: z.number().int().min(1).max(2 ** 31 - 1).default(1000).describe("UID of the non-root notebook user, matching users' host UID. Default: 1000"),
         gid: z.number().int().min(1).max(2 ** 31 - 1).default(100).describe("GID of the notebook user's group. Default: 100"),
         gpu: z.boolean().default(false).describe("Also build the `gpu` target (CUDA libraries) for GPU profiles and executors. Default: false"),
-        platform: z.enum(["linux/amd64", "linux/arm64"]).default("linux/amd64").describe("Target platform. Default: linux/amd64"),
+        platform: z
+            .enum(["linux/amd64", "linux/arm64"])
+            .default("linux/amd64")
+            .describe("Target platform. linux/arm64 is refused until its image is built and smoke-tested. Default: linux/amd64"),
         cache: z.boolean().default(true).describe("Use the registry as BuildKit cache (cache-from/cache-to). Default: true"),
         sourceUrl: z.string().default("").describe("OCI label org.opencontainers.image.source. Default: empty"),
         revision: z.string().default("").describe("OCI label org.opencontainers.image.revision. Default: empty"),
+        prebuilt: z
+            .strictObject({
+                cpu: pinnedImage.describe("The cpu target, pinned by digest"),
+                gpu: pinnedImage.optional().describe("The gpu target, pinned by digest (needs image.gpu)"),
+            })
+            .optional()
+            .describe(
+                "Run images a pipeline already built from this Dockerfile and pushed, instead of building them in `pulumi up` (CI builds, air-gapped sites, machines without BuildKit). Default: build",
+            ),
     })
     .prefault({});
 
@@ -167,9 +198,11 @@ const oidcAuthSchema = z.strictObject({
 export const authSchema = z
     .strictObject({
         type: z
-            .enum(["dummy", "github", "oidc"])
-            .default("dummy")
-            .describe("dummy: one shared password (secret `hubPassword`), for local use; github or oidc: OAuth. Default: dummy"),
+            .enum(["shared-password", "github", "oidc"])
+            .default("shared-password")
+            .describe(
+                "shared-password: JupyterHub's SharedPasswordAuthenticator, one password for users (secret `hubPassword`, at least 8 characters) and one for the listed admins (secret `hubAdminPassword`, at least 32), for small teams and local use; github or oidc: OAuth. Default: shared-password",
+            ),
         admins: userList.describe("Hub administrators. Default: []"),
         allowedUsers: userList.describe("Users allowed to log in besides admins (and organization/group members). Default: []"),
         github: githubAuthSchema.optional().describe("GitHub OAuth settings (type github)"),
@@ -287,9 +320,12 @@ export const gpuPoolSchema = z.strictObject({
         .default("AL2023_x86_64_NVIDIA")
         .describe("NVIDIA AMI (aws). Bottlerocket ships the device plugin. Default: AL2023_x86_64_NVIDIA"),
     maxSize: positiveInt.max(100).default(2).describe("Most nodes; the pool scales from and to 0. Default: 2"),
-    gpusPerNode: positiveInt.max(16).default(1).describe("GPUs per node, for scale-from-zero node templates. Default: 1"),
+    gpusPerNode: positiveInt
+        .max(16)
+        .optional()
+        .describe(`GPUs per node; on aws it must match the instance type catalogue (${CATALOGUE_FILE}). Default: the catalogue's GPU count of the first instance type, else 1`),
     diskSizeGb: positiveInt.min(20).default(100).describe("Root volume size in GiB (aws). Default: 100"),
-});
+}).transform((pool) => ({ ...pool, gpusPerNode: pool.gpusPerNode ?? defaultGpusPerNode(pool.instanceTypes) }));
 
 export const gpuPoolsSchema = z
     .array(gpuPoolSchema)
@@ -320,7 +356,19 @@ export const sparkSchema = z
             .strictObject({
                 enabled: z.boolean().default(false).describe("Run executors on a GPU pool with spark.executor.resource.gpu.*. Default: false"),
                 gpusPerExecutor: positiveInt.max(16).default(1).describe("Default: 1"),
-                pool: dnsLabel.optional().describe("GPU pool for executors. Default: the first GPU pool"),
+                pools: z
+                    .array(dnsLabel)
+                    .min(1)
+                    .optional()
+                    .describe(
+                        "GPU pools executors may land on. Default: every GPU pool",
+                    ),
+                maxExecutors: positiveInt
+                    .max(1000)
+                    .optional()
+                    .describe(
+                        "Most GPU executors one notebook may start (spark-gpu.conf); at most what the pools hold (sum of maxSize x executors per node). Default: dynamicAllocation.maxExecutors, capped at what the pools hold",
+                    ),
             })
             .prefault({}).describe("Executors on a GPU pool"),
         driverPort: port.default(29413).describe("Fixed spark.driver.port in notebook pods. Default: 29413"),
@@ -370,9 +418,9 @@ const nodeGroupSchema = (defaults: { instanceType: string; min: number; desired:
 export const awsSchema = z.strictObject({
     region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-[0-9]$/, "an AWS region such as eu-west-1").describe("AWS region. Required for provider aws"),
     kubernetesVersion: z
-        .enum(["1.31", "1.32", "1.33", "1.34"])
+        .enum(SUPPORTED_KUBERNETES_VERSIONS)
         .default("1.33")
-        .describe("EKS Kubernetes version. Default: 1.33"),
+        .describe("EKS Kubernetes version; components/kubernetesVersions.ts pins the user-scheduler, cluster-autoscaler and EKS add-ons to it. Default: 1.33"),
     vpc: z
         .strictObject({
             existingVpcId: z.string().regex(/^vpc-[0-9a-f]+$/, "a VPC id such as vpc-0abc123").optional().describe("Use this VPC instead of creating one"),
@@ -432,7 +480,10 @@ export const platformSchema = platformObject.superRefine((c, ctx) => checkCombin
 /** The raw, partial configuration a user writes (stack config or component args). */
 export type PlatformConfigInput = z.input<typeof platformSchema>;
 /** The fully defaulted, validated configuration. */
-export type PlatformConfig = z.output<typeof platformSchema> & { protectData: boolean };
+export type PlatformConfig = Omit<z.output<typeof platformSchema>, "cluster"> & {
+    cluster: z.output<typeof clusterSchema> & { matchNodePurpose: NodePurposeMatch };
+    protectData: boolean;
+};
 export type Profile = z.output<typeof profileSchema>;
 export type GpuPoolConfig = z.output<typeof gpuPoolSchema>;
 export type SparkConfig = z.output<typeof sparkSchema>;
@@ -444,6 +495,7 @@ export type AwsConfig = z.output<typeof awsSchema>;
 /** Which secrets the stack provides; their values never pass through the config schema. */
 export interface SecretPresence {
     hubPassword?: boolean;
+    hubAdminPassword?: boolean;
     oauthClientSecret?: boolean;
     registryPassword?: boolean;
 }
@@ -465,8 +517,14 @@ function checkCombinations(c: z.output<typeof platformObject>, ctx: z.Refinement
     if (c.registry.kind === "ecr" && c.cluster.provider !== "aws") {
         issue(["registry", "kind"], "ecr needs cluster.provider aws; use in-cluster or external");
     }
-    if (c.registry.kind === "external" && (!c.registry.server || !c.registry.username)) {
-        issue(["registry", "server"], "registry kind external needs registry.server and registry.username");
+    if (c.registry.kind === "external" && !c.registry.server) {
+        issue(["registry", "server"], "is required when registry.kind is external");
+    }
+    if (c.image.prebuilt?.gpu && !c.image.gpu) {
+        issue(["image", "prebuilt", "gpu"], "is set but image.gpu is false; set image.gpu: true so GPU profiles and executors use it");
+    }
+    if (c.image.prebuilt && c.image.gpu && !c.image.prebuilt.gpu) {
+        issue(["image", "prebuilt", "gpu"], "is required when image.gpu is true and images are prebuilt");
     }
     duplicates(c.gpuPools.map((p) => p.name)).forEach((i) => issue(["gpuPools", i, "name"], "must be unique among gpuPools"));
     duplicates(c.profiles.map((p) => p.name)).forEach((i) => issue(["profiles", i, "name"], "must be unique among profiles"));
@@ -503,8 +561,30 @@ function checkCombinations(c: z.output<typeof platformObject>, ctx: z.Refinement
     if (gx.enabled && poolNames.size === 0) {
         issue(["spark", "gpuExecutors", "enabled"], "needs at least one entry in gpuPools");
     }
-    if (gx.pool !== undefined && !poolNames.has(gx.pool)) {
-        issue(["spark", "gpuExecutors", "pool"], `names no GPU pool; allowed: ${[...poolNames].join(", ") || "(none configured)"}`);
+    (gx.pools ?? []).forEach((name, i) => {
+        if (!poolNames.has(name)) {
+            issue(["spark", "gpuExecutors", "pools", i], `names no GPU pool; allowed: ${[...poolNames].join(", ") || "(none configured)"}`);
+        }
+    });
+    if (gx.enabled && poolNames.size > 0) {
+        const admitted = c.gpuPools.filter((p) => (gx.pools ?? [...poolNames]).includes(p.name));
+        const perNode = (p: GpuPoolConfig) => Math.floor(p.gpusPerNode / gx.gpusPerExecutor);
+        const tooSmall = admitted.filter((p) => perNode(p) === 0);
+        if (tooSmall.length > 0 && tooSmall.length === admitted.length) {
+            issue(["spark", "gpuExecutors", "gpusPerExecutor"], `exceeds the GPUs per node of every admitted pool (${tooSmall.map((p) => `${p.name}: ${p.gpusPerNode}`).join(", ")})`);
+        }
+        const capacity = gpuExecutorCapacity(admitted, gx.gpusPerExecutor);
+        if (capacity > 0 && gx.maxExecutors !== undefined && gx.maxExecutors > capacity) {
+            issue(
+                ["spark", "gpuExecutors", "maxExecutors"],
+                `asks for ${gx.maxExecutors} GPU executors of ${gx.gpusPerExecutor} GPU(s), but the pools executors may use hold at most ${capacity} ` +
+                    `(${admitted.map((p) => `${p.name}: ${p.maxSize} nodes x ${perNode(p)}`).join(", ")}); lower it to ${capacity}, ` +
+                    "add pools to spark.gpuExecutors.pools or raise their maxSize",
+            );
+        }
+    }
+    if (c.image.platform === "linux/arm64") {
+        issue(["image", "platform"], "is linux/arm64, which is not supported yet: no arm64 image has been built and smoke-tested; allowed: linux/amd64");
     }
     if (gx.enabled && !c.image.gpu) {
         issue(["spark", "gpuExecutors", "enabled"], "needs image.gpu: true so executors get the gpu image");
@@ -541,6 +621,21 @@ function checkCombinations(c: z.output<typeof platformObject>, ctx: z.Refinement
             }
         }
     }
+    if (c.cluster.provider === "aws" && c.cluster.kubernetesVersion !== undefined) {
+        issue(["cluster", "kubernetesVersion"], "is for existing (kubeconfig) clusters; on aws the cluster's version is aws.kubernetesVersion");
+    }
+    nodeFitProblems(c).forEach((p) => issue(p.path, p.message));
+}
+
+/** GPU executors the pools can hold at once: each node fits floor(gpusPerNode / gpusPerExecutor). */
+export function gpuExecutorCapacity(pools: Pick<GpuPoolConfig, "maxSize" | "gpusPerNode">[], gpusPerExecutor: number): number {
+    return pools.reduce((sum, p) => sum + p.maxSize * Math.floor(p.gpusPerNode / gpusPerExecutor), 0);
+}
+
+/** The GPU pools Spark executors may use: the configured ones, else every pool. */
+export function gpuExecutorPools(config: { gpuPools: GpuPoolConfig[]; spark: SparkConfig }): GpuPoolConfig[] {
+    const names = config.spark.gpuExecutors.pools;
+    return names ? config.gpuPools.filter((p) => names.includes(p.name)) : config.gpuPools;
 }
 
 function duplicates(values: string[]): number[] {
@@ -688,21 +783,42 @@ export function parsePlatformConfig(raw: unknown, secrets: SecretPresence = {}):
             missing.push({ path: key, value: undefined, message: `secret is required ${why}; set it with: pulumi config set --secret ${key} <value>` });
         }
     };
-    if (config.hub.auth.type === "dummy") {
-        needSecret(secrets.hubPassword, "hubPassword", "for hub.auth.type dummy");
+    if (config.hub.auth.type === "shared-password") {
+        needSecret(secrets.hubPassword, "hubPassword", "for hub.auth.type shared-password");
+        if (config.hub.auth.admins.length > 0) {
+            needSecret(secrets.hubAdminPassword, "hubAdminPassword", "for hub.auth.type shared-password with hub.auth.admins (at least 32 characters)");
+        }
     } else {
         needSecret(secrets.oauthClientSecret, "oauthClientSecret", `for hub.auth.type ${config.hub.auth.type}`);
     }
-    if (config.registry.kind === "external") {
-        needSecret(secrets.registryPassword, "registryPassword", "for registry.kind external");
+    if (config.registry.kind === "external" && config.registry.username !== undefined) {
+        needSecret(secrets.registryPassword, "registryPassword", "for registry.kind external with a username");
     }
     if (missing.length > 0) {
         throw new ConfigError(missing);
     }
-    return { ...config, protectData: config.protectData ?? config.cluster.provider === "aws" };
+    const aws = config.cluster.provider === "aws";
+    const gx = config.spark.gpuExecutors;
+    if (gx.enabled && gx.maxExecutors === undefined) {
+        // Not more GPU executors than the pools can hold: the rest would stay Pending for ever.
+        const capacity = gpuExecutorCapacity(gpuExecutorPools(config), gx.gpusPerExecutor);
+        gx.maxExecutors = Math.min(config.spark.dynamicAllocation.maxExecutors, capacity);
+    }
+    return {
+        ...config,
+        cluster: { ...config.cluster, matchNodePurpose: config.cluster.matchNodePurpose ?? (aws ? "require" : "prefer") },
+        protectData: config.protectData ?? aws,
+    };
 }
 
 /** The project's stack-config keys, in the order they are documented. */
 export const CONFIG_KEYS = ["cluster", "registry", "image", "hub", "profiles", "gpuPools", "spark", "aws", "tags", "protectData"] as const;
 /** Secret stack-config keys, set with `pulumi config set --secret`. */
-export const SECRET_KEYS = ["hubPassword", "oauthClientSecret", "registryPassword"] as const;
+export const SECRET_KEYS = ["hubPassword", "hubAdminPassword", "oauthClientSecret", "registryPassword"] as const;
+/** What each secret is for; the project file and the README are generated from these. */
+export const SECRET_DESCRIPTIONS: Record<(typeof SECRET_KEYS)[number], string> = {
+    hubPassword: "The users' shared password (hub.auth.type shared-password), at least 8 characters",
+    hubAdminPassword: "The admins' shared password (hub.auth.type shared-password with hub.auth.admins), at least 32 characters",
+    oauthClientSecret: "OAuth client secret (hub.auth.type github or oidc)",
+    registryPassword: "Password of the external registry (registry.kind external with a username)",
+};

@@ -6,6 +6,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { GpuPoolConfig } from "./config";
+import { NodeAffinity, nodePurposeLabels } from "./nodePurpose";
 import { nodeTemplateResources } from "./instanceTypes";
 
 /** The extended resource the NVIDIA device plugin advertises. */
@@ -56,15 +57,16 @@ export function gpuToleration(p: GpuPlacement): { key: string; operator: "Equal"
     return { key: p.taint.key, operator: "Equal", value: p.taint.value, effect: p.taint.effect };
 }
 
-/** A required node affinity that selects exactly the placement's nodes. */
-export function gpuNodeAffinity(p: GpuPlacement): any {
+/** A required node affinity that selects exactly the nodes of one of the placements (terms are ORed). */
+export function gpuNodeAffinity(...placements: GpuPlacement[]): NodeAffinity {
+    if (placements.length === 0) {
+        throw new Error("gpuNodeAffinity needs at least one GPU placement");
+    }
     return {
         requiredDuringSchedulingIgnoredDuringExecution: {
-            nodeSelectorTerms: [
-                {
-                    matchExpressions: Object.entries(p.nodeLabels).map(([key, value]) => ({ key, operator: "In", values: [value] })),
-                },
-            ],
+            nodeSelectorTerms: placements.map((p) => ({
+                matchExpressions: Object.entries(p.nodeLabels).map(([key, value]) => ({ key, operator: "In" as const, values: [value] })),
+            })),
         },
     };
 }
@@ -73,7 +75,7 @@ export function gpuNodeAffinity(p: GpuPlacement): any {
  * A node affinity that keeps CPU pods off every GPU pool: GPU nodes are expensive, and the taint
  * alone does not stop a pod that happens to tolerate everything.
  */
-export function avoidGpuNodesAffinity(): any {
+export function avoidGpuNodesAffinity(): NodeAffinity {
     return {
         requiredDuringSchedulingIgnoredDuringExecution: {
             nodeSelectorTerms: [{ matchExpressions: [{ key: GPU_POOL_LABEL, operator: "DoesNotExist" }] }],
@@ -120,13 +122,17 @@ export interface NodeTemplateResources {
  */
 export function autoscalerNodeTemplateTags(p: GpuPlacement, node?: NodeTemplateResources): Record<string, string> {
     const template = `${AUTOSCALER_TAG_PREFIX}/node-template`;
+    const labels = { ...GPU_NODE_PURPOSE_LABELS, ...p.nodeLabels };
     return {
         ...(node ? { [`${template}/resources/cpu`]: node.cpu, [`${template}/resources/memory`]: node.memory } : {}),
         [`${template}/resources/${p.resourceName}`]: String(node?.gpus ?? p.gpusPerNode),
         [`${template}/taint/${p.taint.key}`]: `${p.taint.value}:${p.taint.effect}`,
-        ...Object.fromEntries(Object.entries(p.nodeLabels).map(([key, value]) => [`${template}/label/${key}`, value])),
+        ...Object.fromEntries(Object.entries(labels).map(([key, value]) => [`${template}/label/${key}`, value])),
     };
 }
+
+/** GPU nodes run user pods (notebooks, executors): z2jh's node-purpose label, beside the pool label. */
+export const GPU_NODE_PURPOSE_LABELS = nodePurposeLabels("user");
 
 /** The auto-discovery tags: cluster-autoscaler manages groups carrying both. */
 export function autoscalerDiscoveryTags(clusterName: string): Record<string, string> {
@@ -216,7 +222,7 @@ export class GpuNodePool extends pulumi.ComponentResource {
                 launchTemplate: { id: launchTemplate.id, version: pulumi.interpolate`${launchTemplate.latestVersion}` },
                 scalingConfig: { minSize: 0, desiredSize: 0, maxSize: pool.maxSize },
                 updateConfig: { maxUnavailable: 1 },
-                labels: this.placement.nodeLabels,
+                labels: { ...GPU_NODE_PURPOSE_LABELS, ...this.placement.nodeLabels },
                 taints: [{ key: this.placement.taint.key, value: this.placement.taint.value, effect: eksTaintEffect(this.placement.taint.effect) }],
             },
             // cluster-autoscaler owns the desired size once the group exists.

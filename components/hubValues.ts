@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { HubConfig, Profile } from "./config";
 import { avoidGpuNodesAffinity, gpuNodeAffinity, GpuPlacement, gpuToleration } from "./gpuNodePool";
 import { isDigestReference, parseImageReference } from "./imageReference";
+import { NodeAffinity, NodePurposeMatch, NodeSelectorTerm, withNodePurpose } from "./nodePurpose";
 import type { NotebookSparkWiring } from "./sparkExecutors";
 
 /** Where notebook homes are mounted: the notebook image's home directory. */
@@ -20,6 +21,26 @@ export const DEFAULT_REGISTRY_PORT = 5000;
 export const SHARED_VOLUME_NAME = "shared-data";
 /** Name of the Spark configuration volume inside notebook pods. */
 export const SPARK_CONF_VOLUME_NAME = "spark-conf";
+/** Name of the Spark event-log volume inside notebook pods (file event logs). */
+export const SPARK_EVENT_LOG_VOLUME_NAME = "spark-event-logs";
+/**
+ * Hub configuration that makes KubeSpawner's home claims name their class only in
+ * spec.storageClassName: KubeSpawner 7 also writes the deprecated
+ * volume.beta.kubernetes.io/storage-class annotation whenever a class is set.
+ */
+export const PVC_STORAGE_CLASS_NAME_ONLY = `
+from kubespawner import KubeSpawner
+
+
+class StorageClassNameSpawner(KubeSpawner):
+    def get_pvc_manifest(self):
+        pvc = super().get_pvc_manifest()
+        (pvc.metadata.annotations or {}).pop("volume.beta.kubernetes.io/storage-class", None)
+        return pvc
+
+
+c.JupyterHub.spawner_class = StorageClassNameSpawner
+`.trimStart();
 /** The claim that keeps a chart-created PVC (the hub database) when the release is uninstalled. */
 export const HELM_KEEP_ANNOTATION = { "helm.sh/resource-policy": "keep" } as const;
 /** Annotation naming the cert-manager ClusterIssuer that signs the ingress certificate. */
@@ -105,7 +126,7 @@ export interface KubespawnerOverride {
     cpu_limit: number;
     mem_guarantee: string;
     mem_limit: string;
-    node_affinity_required: unknown[];
+    node_affinity_required: NodeSelectorTerm[];
     extra_resource_limits?: Record<string, string>;
     tolerations?: ReturnType<typeof gpuToleration>[];
 }
@@ -119,9 +140,14 @@ export interface ProfileListEntry {
     kubespawner_override: KubespawnerOverride;
 }
 
-/** The node selector terms of a required node affinity: KubeSpawner's `node_affinity_required` takes the terms. */
-function selectorTerms(nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: unknown[] } }): unknown[] {
-    return nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms;
+/**
+ * The node selector terms of a required node affinity: KubeSpawner's `node_affinity_required` takes
+ * the terms. A profile's override replaces the list z2jh builds from `matchNodePurpose: require`, so
+ * the user-node rule is added to the profile's own terms here (preferences are not overridden).
+ */
+function selectorTerms(nodeAffinity: NodeAffinity, matchNodePurpose: NodePurposeMatch): NodeSelectorTerm[] {
+    const required = withNodePurpose(nodeAffinity, "user", matchNodePurpose === "require" ? "require" : "ignore");
+    return required.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
 }
 
 /**
@@ -133,6 +159,7 @@ export function buildProfileList(
     profiles: Profile[],
     images: { cpu: pulumi.Input<string>; gpu?: pulumi.Input<string> },
     gpuPlacements: Record<string, GpuPlacement>,
+    matchNodePurpose: NodePurposeMatch = "ignore",
 ): ProfileListEntry[] {
     if (profiles.length === 0) {
         throw new Error("profiles must have at least one entry");
@@ -186,7 +213,7 @@ export function buildProfileList(
             cpu_limit: p.cpu.limit,
             mem_guarantee: memory.guarantee,
             mem_limit: memory.limit,
-            node_affinity_required: selectorTerms(placement ? gpuNodeAffinity(placement) : avoidGpuNodesAffinity()),
+            node_affinity_required: selectorTerms(placement ? gpuNodeAffinity(placement) : avoidGpuNodesAffinity(), matchNodePurpose),
         };
         if (placement) {
             // Extended resources need only a limit; Kubernetes sets the request equal to it.
@@ -423,11 +450,15 @@ export interface HubValuesInput {
     uid: number;
     /** GID owning notebook homes (pod fsGroup). Required. */
     gid: number;
-    /** Secret leaves. Required: cookieSecret and proxyToken; hubPassword for dummy auth, oauthClientSecret for OAuth. */
+    /**
+     * Secret leaves. Required: cookieSecret and proxyToken; for shared-password auth hubPassword, and
+     * hubAdminPassword when admins are listed; oauthClientSecret for OAuth.
+     */
     secrets: {
         cookieSecret: pulumi.Input<string>;
         proxyToken: pulumi.Input<string>;
         hubPassword?: pulumi.Input<string>;
+        hubAdminPassword?: pulumi.Input<string>;
         oauthClientSecret?: pulumi.Input<string>;
     };
     /** Spark client-mode wiring of notebook pods. Default: none. */
@@ -444,6 +475,10 @@ export interface HubValuesInput {
     releaseName?: string;
     /** Keep the hub database claim when the release is uninstalled. Default: false */
     protect?: boolean;
+    /** How hub pods (core) and user pods use the hub.jupyter.org/node-purpose labels. Default: prefer (the chart's) */
+    matchNodePurpose?: NodePurposeMatch;
+    /** The user-scheduler's kube-scheduler image, of the cluster's minor (components/kubernetesVersions.ts). Default: the chart's (v1.30) */
+    userSchedulerImage?: ChartImage;
 }
 
 export type HubValues = Record<string, any>;
@@ -451,6 +486,24 @@ export type HubValues = Record<string, any>;
 /** The name of the Secret cert-manager writes the ingress certificate to. */
 export function ingressTlsSecretName(releaseName: string): string {
     return `${releaseName}-tls`;
+}
+
+/** SharedPasswordAuthenticator refuses to start with shorter passwords (jupyterhub/authenticators/shared.py). */
+export const SHARED_PASSWORD_MIN_LENGTH = 8;
+export const ADMIN_PASSWORD_MIN_LENGTH = 32;
+
+/**
+ * A secret checked for the authenticator's minimum length: now when it is a plain string, else when
+ * it resolves. The message names the key, never the value.
+ */
+function checkedLength(value: pulumi.Input<string>, key: string, min: number): pulumi.Output<string> {
+    const check = (v: string) => {
+        if (typeof v === "string" && v.length < min) {
+            throw new Error(`${key} must be at least ${min} characters (got ${v.length}); set it with: pulumi config set --secret ${key} <value>`);
+        }
+        return v;
+    };
+    return pulumi.secret(typeof value === "string" ? check(value) : pulumi.output(value).apply(check));
 }
 
 function authConfig(input: HubValuesInput): Record<string, Record<string, unknown>> {
@@ -462,20 +515,28 @@ function authConfig(input: HubValuesInput): Record<string, Record<string, unknow
     if (auth.allowedUsers.length > 0) {
         authenticator.allowed_users = auth.allowedUsers;
     }
-    const secret = (value: pulumi.Input<string> | undefined, key: string) => {
+    const required = (value: pulumi.Input<string> | undefined, key: string): pulumi.Input<string> => {
         if (value === undefined) {
             throw new Error(`secrets.${key} is required for hub.auth.type ${auth.type}; set it with: pulumi config set --secret ${key} <value>`);
         }
-        return pulumi.secret(value);
+        return value;
     };
+    const secret = (value: pulumi.Input<string> | undefined, key: string) => pulumi.secret(required(value, key));
     switch (auth.type) {
-        case "dummy":
-            // One shared password. JupyterHub 5.3+ logs a deprecation for it; the chart's default class is still dummy.
-            return {
-                JupyterHub: { authenticator_class: "dummy" },
-                Authenticator: authenticator,
-                DummyAuthenticator: { password: secret(input.secrets.hubPassword, "hubPassword") },
+        case "shared-password": {
+            // JupyterHub's SharedPasswordAuthenticator (5.3+): users share one password, admins another.
+            const shared: Record<string, unknown> = {
+                user_password: checkedLength(required(input.secrets.hubPassword, "hubPassword"), "hubPassword", SHARED_PASSWORD_MIN_LENGTH),
             };
+            if (auth.admins.length > 0) {
+                shared.admin_password = checkedLength(required(input.secrets.hubAdminPassword, "hubAdminPassword"), "hubAdminPassword", ADMIN_PASSWORD_MIN_LENGTH);
+            }
+            return {
+                JupyterHub: { authenticator_class: "shared-password" },
+                Authenticator: authenticator,
+                SharedPasswordAuthenticator: shared,
+            };
+        }
         case "github": {
             const gh = auth.github;
             if (!gh) {
@@ -588,7 +649,8 @@ export function buildHubValues(input: HubValuesInput): HubValues {
     const { hub } = input;
     const releaseName = input.releaseName ?? "jupyterhub";
     const placements = input.gpuPlacements ?? {};
-    const profileList = buildProfileList(input.profiles, input.images, placements);
+    const matchNodePurpose = input.matchNodePurpose ?? "prefer";
+    const profileList = buildProfileList(input.profiles, input.images, placements, matchNodePurpose);
     if (hub.scheduling.userPlaceholders > 0 && !hub.scheduling.podPriority) {
         throw new Error("hub.scheduling.userPlaceholders needs hub.scheduling.podPriority: true, or placeholder pods would block arriving users");
     }
@@ -605,6 +667,12 @@ export function buildHubValues(input: HubValuesInput): HubValues {
     if (input.spark) {
         extraVolumes.push({ name: SPARK_CONF_VOLUME_NAME, configMap: { name: input.spark.configMapName } });
         extraVolumeMounts.push({ name: SPARK_CONF_VOLUME_NAME, mountPath: input.spark.confDir, readOnly: true });
+        const eventLog = input.spark.eventLogVolume;
+        if (eventLog) {
+            // The driver writes its event log here; without the mount SparkContext cannot start.
+            extraVolumes.push({ name: SPARK_EVENT_LOG_VOLUME_NAME, persistentVolumeClaim: { claimName: eventLog.claimName } });
+            extraVolumeMounts.push({ name: SPARK_EVENT_LOG_VOLUME_NAME, mountPath: eventLog.mountPath });
+        }
     }
 
     const egress: Record<string, unknown>[] = [];
@@ -640,6 +708,7 @@ export function buildHubValues(input: HubValuesInput): HubValues {
                 // KubeSpawner deletes a home claim when its user or named server is deleted; homes outlive both.
                 KubeSpawner: { delete_pvc: false },
             },
+            extraConfig: { "ds-platform-pvc-storage-class": PVC_STORAGE_CLASS_NAME_ONLY },
             db: {
                 pvc: {
                     ...(input.homeStorageClass !== undefined ? { storageClassName: input.homeStorageClass } : {}),
@@ -688,7 +757,12 @@ export function buildHubValues(input: HubValuesInput): HubValues {
             },
         },
         scheduling: {
-            userScheduler: { enabled: hub.scheduling.userScheduler },
+            corePods: { nodeAffinity: { matchNodePurpose } },
+            userPods: { nodeAffinity: { matchNodePurpose } },
+            userScheduler: {
+                enabled: hub.scheduling.userScheduler,
+                ...(input.userSchedulerImage ? { image: { name: input.userSchedulerImage.name, tag: input.userSchedulerImage.tag } } : {}),
+            },
             podPriority: { enabled: hub.scheduling.podPriority },
             userPlaceholder: { enabled: hub.scheduling.userPlaceholders > 0, replicas: hub.scheduling.userPlaceholders },
         },

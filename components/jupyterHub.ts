@@ -9,6 +9,7 @@ import * as random from "@pulumi/random";
 import { ChartSource, chartReference } from "./helmChart";
 import { HubConfig } from "./config";
 import { buildHubValues, HubValues, HubValuesInput } from "./hubValues";
+import { supplementaryRbac, USER_SCHEDULER_SERVICE_ACCOUNT, UserSchedulerPin } from "./kubernetesVersions";
 
 /** The chart's name in its repository. */
 export const HUB_CHART_NAME = "jupyterhub";
@@ -46,19 +47,38 @@ export function hubAccess(exposure: HubConfig["exposure"], namespace: string): {
 }
 
 /** The values-builder inputs the component passes through as given (documented on HubValuesInput). */
-type PassedThrough = "hub" | "profiles" | "images" | "gpuPlacements" | "uid" | "gid" | "spark" | "imagePullSecretName" | "homeStorageClass" | "registryEgress";
+type PassedThrough =
+    | "hub"
+    | "profiles"
+    | "images"
+    | "gpuPlacements"
+    | "uid"
+    | "gid"
+    | "spark"
+    | "imagePullSecretName"
+    | "homeStorageClass"
+    | "registryEgress"
+    | "matchNodePurpose";
 
 export interface JupyterHubArgs extends Pick<HubValuesInput, PassedThrough> {
     /** Namespace of the hub and notebook pods (created by the platform). Required. */
     namespace: pulumi.Input<string>;
-    /** hubPassword for dummy auth, oauthClientSecret for github/oidc. Default: {} (the one the auth type needs is required). */
-    secrets?: { hubPassword?: pulumi.Input<string>; oauthClientSecret?: pulumi.Input<string> };
+    /**
+     * hubPassword (and hubAdminPassword when admins are listed) for shared-password auth, oauthClientSecret
+     * for github/oidc. Default: {} (the ones the auth type needs are required).
+     */
+    secrets?: { hubPassword?: pulumi.Input<string>; hubAdminPassword?: pulumi.Input<string>; oauthClientSecret?: pulumi.Input<string> };
     /** Protect stateful resources (shared volume, hub database claim) from deletion. Required. */
     protect: boolean;
     /** Helm release name. Default: jupyterhub */
     releaseName?: string;
     /** Seconds Helm waits for the release, pre-pulling images included. Default: 1200 */
     timeoutSeconds?: number;
+    /**
+     * The user-scheduler of the cluster's Kubernetes minor: its kube-scheduler image and the RBAC it
+     * needs beyond the chart's ClusterRole (`userSchedulerPin`). Default: the chart's scheduler (v1.30).
+     */
+    userScheduler?: UserSchedulerPin;
 }
 
 /** The hub: a z2jh Helm release with generated secrets and an optional shared data volume. */
@@ -83,6 +103,7 @@ export class JupyterHub extends pulumi.ComponentResource {
         const secrets = args.secrets ?? {};
         const timeoutSeconds = args.timeoutSeconds ?? 1200;
         const hub = args.hub;
+        const userScheduler = hub.scheduling.userScheduler ? args.userScheduler : undefined;
 
         // Generated once and kept in state: changing them would log every user out.
         const cookieSecret = new random.RandomBytes(`${name}-cookie-secret`, { length: 32 }, { parent: this });
@@ -120,8 +141,11 @@ export class JupyterHub extends pulumi.ComponentResource {
                 cookieSecret: cookieSecret.hex,
                 proxyToken: proxyToken.hex,
                 hubPassword: secrets.hubPassword,
+                hubAdminPassword: secrets.hubAdminPassword,
                 oauthClientSecret: secrets.oauthClientSecret,
             },
+            matchNodePurpose: args.matchNodePurpose,
+            userSchedulerImage: userScheduler ? { name: userScheduler.image.repository, tag: userScheduler.image.tag } : undefined,
             spark: args.spark,
             imagePullSecretName: args.imagePullSecretName,
             homeStorageClass: args.homeStorageClass,
@@ -132,6 +156,20 @@ export class JupyterHub extends pulumi.ComponentResource {
         });
         // The whole values document is secret: it carries the cookie secret, proxy token and auth secrets.
         this.values = pulumi.secret(pulumi.output(values)) as pulumi.Output<HubValues>;
+
+        // The chart's user-scheduler ClusterRole is system:kube-scheduler of 1.30; a newer scheduler's
+        // informers are refused without these rules, and it never schedules a pod.
+        const schedulerAccess: pulumi.Resource[] = [];
+        if (userScheduler && userScheduler.extraRules.length > 0) {
+            const rbac = supplementaryRbac({
+                name: pulumi.interpolate`ds-platform-${args.namespace}-user-scheduler`,
+                rules: userScheduler.extraRules,
+                serviceAccount: { namespace: args.namespace, name: USER_SCHEDULER_SERVICE_ACCOUNT },
+                labels: { "app.kubernetes.io/component": "user-scheduler", "ds-platform.io/kubernetes-version": userScheduler.kubernetesVersion },
+            });
+            const role = new k8s.rbac.v1.ClusterRole(`${name}-user-scheduler`, rbac.clusterRole, { parent: this });
+            schedulerAccess.push(role, new k8s.rbac.v1.ClusterRoleBinding(`${name}-user-scheduler`, rbac.clusterRoleBinding, { parent: this, dependsOn: [role] }));
+        }
 
         const release = new k8s.helm.v3.Release(
             `${name}-release`,
@@ -145,7 +183,7 @@ export class JupyterHub extends pulumi.ComponentResource {
                 atomic: true,
                 timeout: timeoutSeconds,
             },
-            { parent: this, dependsOn: sharedClaim ? [sharedClaim] : [] },
+            { parent: this, dependsOn: [...(sharedClaim ? [sharedClaim] : []), ...schedulerAccess] },
         );
 
         this.namespace = release.namespace;

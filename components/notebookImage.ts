@@ -192,7 +192,10 @@ export function notebookImageArgs(s: NotebookBuildSpec): docker.ImageArgs {
         tags: [pushRepository.apply((repo) => taggedReference(repo, tag))],
         push: true,
         buildOnPreview: false,
-        registries: [{ address: s.registry.pushServer ?? s.registry.server, username: s.registry.username, password: pulumi.secret(s.registry.password) }],
+        // A registry with anonymous access (empty user) gets no credentials.
+        registries: pulumi
+            .all([s.registry.pushServer ?? s.registry.server, s.registry.username])
+            .apply(([address, username]) => (username ? [{ address, username, password: pulumi.secret(s.registry.password) }] : [{ address }])),
         // Cache as a plain OCI image manifest: the form every registry (ECR included) accepts.
         ...(s.image.cache
             ? {
@@ -221,7 +224,10 @@ export interface NotebookImageArgs {
     buildSecrets?: Record<string, pulumi.Input<string>>;
 }
 
-/** Builds the `cpu` target, and the `gpu` target when `image.gpu`, and pushes them. */
+/**
+ * Builds the `cpu` target, and the `gpu` target when `image.gpu`, and pushes them; or, with
+ * `image.prebuilt`, hands out the digest references a pipeline built from the same Dockerfile.
+ */
 export class NotebookImage extends pulumi.ComponentResource {
     /** `<repository>@sha256:<digest>` of the cpu image. */
     public readonly ref: pulumi.Output<string>;
@@ -231,22 +237,39 @@ export class NotebookImage extends pulumi.ComponentResource {
     public readonly gpuRef: pulumi.Output<string> | undefined;
     /** `sha256:<digest>` of the gpu image; undefined unless `image.gpu`. */
     public readonly gpuDigest: pulumi.Output<string> | undefined;
-    /** sha256 of the build context (see `contextDigest`). */
-    public readonly contextDigest: string;
+    /** sha256 of the build context (see `contextDigest`); undefined for prebuilt images. */
+    public readonly contextDigest: string | undefined;
 
     constructor(name: string, args: NotebookImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ds-platform:image:NotebookImage", name, {}, opts);
+        const prebuilt = args.image.prebuilt;
+        if (prebuilt) {
+            // Built and pushed elsewhere (CI, a mirror): nothing to build, the references are the pins.
+            const digestOf = (ref: string) => `sha256:${ref.slice(ref.lastIndexOf("@sha256:") + "@sha256:".length)}`;
+            this.ref = pulumi.output(prebuilt.cpu);
+            this.digest = pulumi.output(digestOf(prebuilt.cpu));
+            if (args.image.gpu) {
+                if (!prebuilt.gpu) {
+                    throw new Error("image.prebuilt.gpu is required when image.gpu is true and images are prebuilt");
+                }
+                this.gpuRef = pulumi.output(prebuilt.gpu);
+                this.gpuDigest = pulumi.output(digestOf(prebuilt.gpu));
+            }
+            this.registerOutputs({ ref: this.ref, digest: this.digest, gpuRef: this.gpuRef, gpuDigest: this.gpuDigest });
+            return;
+        }
         const projectRoot = args.projectRoot ?? process.cwd();
         const contextDir = path.resolve(projectRoot, args.image.context);
         if (!fs.existsSync(path.join(contextDir, "Dockerfile"))) {
             throw new Error(`image.context "${args.image.context}" resolves to ${contextDir}, which has no Dockerfile`);
         }
-        this.contextDigest = contextDigest(contextDir);
+        const digestOfContext = contextDigest(contextDir);
+        this.contextDigest = digestOfContext;
 
         const build = (target: ImageTarget) => {
             const image = new docker.Image(
                 `${name}-${target}`,
-                notebookImageArgs({ image: args.image, target, contextDir, contextDigest: this.contextDigest, registry: args.registry, buildSecrets: args.buildSecrets }),
+                notebookImageArgs({ image: args.image, target, contextDir, contextDigest: digestOfContext, registry: args.registry, buildSecrets: args.buildSecrets }),
                 { parent: this },
             );
             // docker-build's own `ref` keeps the tag (`repo:tag@digest`); consumers get the pure digest form.

@@ -9,14 +9,17 @@ import { AwsCluster } from "./awsCluster";
 import { PlatformConfig, PlatformConfigInput, parsePlatformConfig } from "./config";
 import { GpuNodePool, GpuPlacement } from "./gpuNodePool";
 import { JupyterHub } from "./jupyterHub";
+import { clusterKubernetesVersion, userSchedulerPin } from "./kubernetesVersions";
 import { NotebookImage } from "./notebookImage";
 import { REGISTRY_PORT, Registry } from "./registry";
 import { EXECUTOR_SERVICE_ACCOUNT, NOTEBOOK_SERVICE_ACCOUNT, SparkExecutors } from "./sparkExecutors";
 
 /** Secrets the platform consumes; each is a Pulumi secret, never plain config. */
 export interface PlatformSecrets {
-    /** Shared password of the dummy login (hub.auth.type dummy). Default: none (required for dummy). */
+    /** Users' shared password (hub.auth.type shared-password, at least 8 characters). Default: none (required for shared-password). */
     hubPassword?: pulumi.Input<string>;
+    /** Admins' shared password (shared-password with hub.auth.admins, at least 32 characters). Default: none. */
+    hubAdminPassword?: pulumi.Input<string>;
     /** OAuth client secret (hub.auth.type github or oidc). Default: none (required for OAuth). */
     oauthClientSecret?: pulumi.Input<string>;
     /** Password of an external registry (registry.kind external). Default: none. */
@@ -34,7 +37,7 @@ export interface DataSciencePlatformArgs {
     registry?: PlatformConfigInput["registry"];
     /** The notebook image build. Default: images/notebook, UID 1000, GID 100, CPU target only. */
     image?: PlatformConfigInput["image"];
-    /** JupyterHub. Default: z2jh 4.4.0, dummy login, port-forward exposure, culling after an hour. */
+    /** JupyterHub. Default: z2jh 4.4.0, shared-password login, port-forward exposure, culling after an hour. */
     hub?: PlatformConfigInput["hub"];
     /** Notebook profiles. Default: one small CPU profile. */
     profiles?: PlatformConfigInput["profiles"];
@@ -90,6 +93,7 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
         // Validate before declaring anything, so a bad configuration never half-deploys.
         const config = parsePlatformConfig(raw, {
             hubPassword: secrets.hubPassword !== undefined,
+            hubAdminPassword: secrets.hubAdminPassword !== undefined,
             oauthClientSecret: secrets.oauthClientSecret !== undefined,
             registryPassword: secrets.registryPassword !== undefined,
         });
@@ -168,7 +172,7 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
         this.imageRef = this.image.ref;
         this.gpuImageRef = this.image.gpuRef;
 
-        const sparkGpuPool = config.spark.gpuExecutors.pool ?? config.gpuPools[0]?.name;
+        const sparkGpuPools = config.spark.gpuExecutors.pools ?? config.gpuPools.map((p) => p.name);
         this.spark = new SparkExecutors(
             `${name}-spark`,
             {
@@ -177,7 +181,8 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
                 spark: config.spark,
                 image: this.image.ref,
                 gpuImage: this.image.gpuRef,
-                gpuPlacement: config.spark.gpuExecutors.enabled && sparkGpuPool ? this.gpuPlacements[sparkGpuPool] : undefined,
+                gpuPlacements: config.spark.gpuExecutors.enabled ? sparkGpuPools.map((pool) => this.gpuPlacements[pool]) : undefined,
+                matchNodePurpose: config.cluster.matchNodePurpose,
                 uid: config.image.uid,
                 gid: config.image.gid,
                 imagePullSecretName: this.registry.pullSecretName,
@@ -201,12 +206,14 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
                 gpuPlacements: this.gpuPlacements,
                 uid: config.image.uid,
                 gid: config.image.gid,
-                secrets: { hubPassword: secrets.hubPassword, oauthClientSecret: secrets.oauthClientSecret },
+                secrets: { hubPassword: secrets.hubPassword, hubAdminPassword: secrets.hubAdminPassword, oauthClientSecret: secrets.oauthClientSecret },
+                matchNodePurpose: config.cluster.matchNodePurpose,
                 spark: this.spark.wiring,
                 imagePullSecretName: this.registry.pullSecretName,
                 registryEgress: this.registry.podSelector ? { podLabels: this.registry.podSelector, port: REGISTRY_PORT } : undefined,
                 homeStorageClass,
                 protect,
+                userScheduler: userSchedulerPin(clusterKubernetesVersion(config)),
             },
             { ...k8sOpts, dependsOn: [this.spark] },
         );

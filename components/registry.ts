@@ -315,7 +315,7 @@ export class Registry extends pulumi.ComponentResource {
     public readonly pushServer: pulumi.Output<string>;
     /** `<pushServer>/<repository path>`: where builds push images and cache. */
     public readonly pushRepository: pulumi.Output<string>;
-    /** User for pushes and pulls. */
+    /** User for pushes and pulls; empty for an external registry with anonymous pulls. */
     public readonly username: pulumi.Output<string>;
     /** Password or token for pushes and pulls (secret). */
     public readonly password: pulumi.Output<string>;
@@ -349,20 +349,22 @@ export class Registry extends pulumi.ComponentResource {
             // ECR tokens expire after 12 hours and change on every run; nodes pull with their role instead.
             pullSecrets = false;
         } else {
-            if (!cfg.server || !cfg.username) {
-                throw new Error("registry kind external needs registry.server and registry.username");
+            if (!cfg.server) {
+                throw new Error("registry kind external needs registry.server");
             }
-            if (args.password === undefined) {
-                throw new Error("registry kind external needs the password (stack secret registryPassword)");
+            if (cfg.username !== undefined && args.password === undefined) {
+                throw new Error("registry kind external with a username needs the password (stack secret registryPassword)");
             }
             const server = pulumi.output(cfg.server);
             endpoint = {
                 server,
                 pushServer: server,
                 repository: pulumi.output(`${cfg.server}/${cfg.repository}`),
-                username: pulumi.output(cfg.username),
-                password: pulumi.secret(args.password),
+                username: pulumi.output(cfg.username ?? ""),
+                password: pulumi.secret(args.password ?? ""),
             };
+            // Without a user the registry serves anonymous pulls (a site mirror): no pull secret.
+            pullSecrets = cfg.username !== undefined;
         }
 
         this.server = endpoint.server;

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import { SparkConfig } from "./config";
 import { avoidGpuNodesAffinity, GpuPlacement, gpuNodeAffinity, gpuToleration } from "./gpuNodePool";
+import { NodePurposeMatch, withNodePurpose } from "./nodePurpose";
 
 /** Where notebook pods mount the Spark ConfigMap; the image sets SPARK_CONF_DIR to this path. */
 export const SPARK_CONF_DIR = "/etc/spark/conf";
@@ -66,7 +67,7 @@ export function sparkPortRanges(spark: Pick<SparkConfig, "driverPort" | "blockMa
 }
 
 /** Problems with Spark settings that the schema cannot see alone; each names its key. */
-export function sparkSettingsProblems(spark: SparkConfig, gpu?: GpuPlacement): string[] {
+export function sparkSettingsProblems(spark: SparkConfig, gpu?: GpuPlacement[]): string[] {
     const problems: string[] = [];
     const { driver, blockManager } = sparkPortRanges(spark);
     if (driver.port <= blockManager.endPort && blockManager.port <= driver.endPort) {
@@ -84,10 +85,10 @@ export function sparkSettingsProblems(spark: SparkConfig, gpu?: GpuPlacement): s
     if (x.coresLimit !== undefined && x.coresLimit < x.cores) {
         problems.push(`spark.executor.coresLimit: ${x.coresLimit} is below spark.executor.cores (${x.cores}); allowed: at least ${x.cores}`);
     }
-    if (gpu && spark.gpuExecutors.enabled) {
+    if (gpu && gpu.length > 0 && spark.gpuExecutors.enabled) {
         const g = spark.gpuExecutors.gpusPerExecutor;
-        if (g > gpu.gpusPerNode) {
-            problems.push(`spark.gpuExecutors.gpusPerExecutor: ${g} exceeds the ${gpu.gpusPerNode} GPUs per node of pool ${gpu.poolName}`);
+        for (const pool of gpu.filter((p) => g > p.gpusPerNode)) {
+            problems.push(`spark.gpuExecutors.gpusPerExecutor: ${g} exceeds the ${pool.gpusPerNode} GPUs per node of pool ${pool.poolName}`);
         }
         if (g % x.cores !== 0 && x.cores % g !== 0) {
             problems.push(`spark.gpuExecutors.gpusPerExecutor: ${g} GPUs cannot be shared evenly by ${x.cores} cores (spark.executor.cores); use a multiple or a divisor of it`);
@@ -251,13 +252,17 @@ export const S3_WEB_IDENTITY_PROVIDER = "software.amazon.awssdk.auth.credentials
  * to it, so the file repeats every default. A notebook opts in before its session starts, with
  * `os.environ["PYSPARK_SUBMIT_ARGS"] = "--properties-file /etc/spark/conf/spark-gpu.conf pyspark-shell"`.
  */
-export function gpuSparkOverrides(spark: SparkConfig, placement: GpuPlacement, gpuImage: string): Map<string, string> {
+export function gpuSparkOverrides(spark: SparkConfig, placements: GpuPlacement[], gpuImage: string): Map<string, string> {
     const gpus = spark.gpuExecutors.gpusPerExecutor;
     const cores = spark.executor.cores;
+    const resources = [...new Set(placements.map((p) => p.resourceName))];
+    if (resources.length !== 1) {
+        throw new Error(`GPU executors need pools that offer one GPU resource; got ${resources.join(", ") || "no pool"}`);
+    }
     // Spark requests `<vendor>/gpu`; the vendor is the domain of the placement's resource name.
-    const [vendor, resource] = placement.resourceName.split("/");
+    const [vendor, resource] = resources[0].split("/");
     if (resource !== "gpu") {
-        throw new Error(`GPU resource ${placement.resourceName} is not of the form <vendor>/gpu that Spark requests`);
+        throw new Error(`GPU resource ${resources[0]} is not of the form <vendor>/gpu that Spark requests`);
     }
     // Every task slot (core) gets an equal share of the executor's GPUs.
     const perTask = gpus >= cores ? gpus / cores : 1 / (cores / gpus);
@@ -268,6 +273,7 @@ export function gpuSparkOverrides(spark: SparkConfig, placement: GpuPlacement, g
         ["spark.executor.resource.gpu.vendor", vendor],
         ["spark.executor.resource.gpu.discoveryScript", GPU_DISCOVERY_SCRIPT],
         ["spark.task.resource.gpu.amount", String(perTask)],
+        ["spark.dynamicAllocation.maxExecutors", String(spark.gpuExecutors.maxExecutors ?? spark.dynamicAllocation.maxExecutors)],
     ]);
 }
 
@@ -298,8 +304,10 @@ export interface ExecutorTemplateOptions {
     gid: number;
     /** PriorityClass that scopes the executor-pod quota in a shared namespace. */
     priorityClassName?: string;
-    /** GPU pool placement, for the GPU template. */
-    gpu?: GpuPlacement;
+    /** GPU pools executors may land on, for the GPU template. */
+    gpu?: GpuPlacement[];
+    /** How executors use the node-purpose labels (they are user pods). Default: ignore */
+    matchNodePurpose?: NodePurposeMatch;
 }
 
 /**
@@ -307,12 +315,15 @@ export interface ExecutorTemplateOptions {
  * conf; they are written here consistently all the same, so the template alone describes the pod.
  */
 export function executorPodTemplate(opts: ExecutorTemplateOptions): Record<string, any> {
-    const { spark, gpu } = opts;
+    const { spark } = opts;
+    const gpu = opts.gpu && opts.gpu.length > 0 ? opts.gpu : undefined;
+    const gpuResource = gpu?.[0].resourceName;
     const memoryMiB = sparkMemoryMiB(spark.executor.memory) + sparkMemoryMiB(spark.executor.memoryOverhead);
     const limits: Record<string, string> = { cpu: String(coresLimit(spark)), memory: `${memoryMiB}Mi` };
-    if (gpu) {
-        limits[gpu.resourceName] = String(spark.gpuExecutors.gpusPerExecutor);
+    if (gpuResource) {
+        limits[gpuResource] = String(spark.gpuExecutors.gpusPerExecutor);
     }
+    const tolerations = gpu ? [...new Map(gpu.map((p) => [JSON.stringify(gpuToleration(p)), gpuToleration(p)])).values()] : [];
     return {
         apiVersion: "v1",
         kind: "Pod",
@@ -329,15 +340,15 @@ export function executorPodTemplate(opts: ExecutorTemplateOptions): Record<strin
                 runAsNonRoot: true,
                 seccompProfile: { type: "RuntimeDefault" },
             },
-            affinity: { nodeAffinity: gpu ? gpuNodeAffinity(gpu) : avoidGpuNodesAffinity() },
-            ...(gpu ? { tolerations: [gpuToleration(gpu)] } : {}),
+            affinity: { nodeAffinity: withNodePurpose(gpu ? gpuNodeAffinity(...gpu) : avoidGpuNodesAffinity(), "user", opts.matchNodePurpose ?? "ignore") },
+            ...(tolerations.length > 0 ? { tolerations } : {}),
             containers: [
                 {
                     name: EXECUTOR_CONTAINER_NAME,
                     image: opts.image,
                     args: ["executor"],
                     resources: {
-                        requests: { cpu: String(spark.executor.cores), memory: `${memoryMiB}Mi`, ...(gpu ? { [gpu.resourceName]: limits[gpu.resourceName] } : {}) },
+                        requests: { cpu: String(spark.executor.cores), memory: `${memoryMiB}Mi`, ...(gpuResource ? { [gpuResource]: limits[gpuResource] } : {}) },
                         limits,
                     },
                     securityContext: {

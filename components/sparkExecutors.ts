@@ -8,6 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { SparkConfig } from "./config";
 import { avoidGpuNodesAffinity, GpuPlacement } from "./gpuNodePool";
+import { NodePurposeMatch, withNodePurpose } from "./nodePurpose";
 import {
     driverEgressPolicy,
     driverIngressPolicy,
@@ -48,6 +49,11 @@ export interface NotebookSparkWiring {
     env: Record<string, string | { valueFrom: Record<string, unknown> }>;
     /** Labels to put on notebook pods (the Spark NetworkPolicies select them). */
     podLabels: Record<string, string>;
+    /**
+     * The event-log claim and where drivers write to it (file event logs only). Every notebook pod
+     * must mount it there, or Spark sessions fail to open their log directory.
+     */
+    eventLogVolume?: { claimName: pulumi.Input<string>; mountPath: string };
 }
 
 /** Where Spark event logs go. */
@@ -72,8 +78,10 @@ export interface SparkExecutorsArgs {
     image: pulumi.Input<string>;
     /** The notebook image's gpu target, for GPU executors. Default: image */
     gpuImage?: pulumi.Input<string>;
-    /** GPU pool of GPU executors; they exist only when this is given and spark.gpuExecutors.enabled. Default: none */
-    gpuPlacement?: GpuPlacement;
+    /** GPU pools GPU executors may land on; they exist only when this is non-empty and spark.gpuExecutors.enabled. Default: none */
+    gpuPlacements?: GpuPlacement[];
+    /** How executors (user pods) and the history server (a core pod) use the node-purpose labels. Default: ignore */
+    matchNodePurpose?: NodePurposeMatch;
     /** UID executors run as. Required. */
     uid: number;
     /** GID (and fsGroup) executors run as. Required. */
@@ -144,7 +152,8 @@ export class SparkExecutors extends pulumi.ComponentResource {
     constructor(name: string, args: SparkExecutorsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ds-platform:spark:SparkExecutors", name, {}, opts);
         const { spark } = args;
-        const gpu = spark.gpuExecutors.enabled ? args.gpuPlacement : undefined;
+        const gpu = spark.gpuExecutors.enabled && args.gpuPlacements && args.gpuPlacements.length > 0 ? args.gpuPlacements : undefined;
+        const matchNodePurpose = args.matchNodePurpose ?? "ignore";
         const problems = sparkSettingsProblems(spark, gpu);
         if (spark.historyServer.enabled && !args.eventLog) {
             problems.push("spark.historyServer.enabled: needs an event log location (the eventLog argument, e.g. the data bucket's s3a:// URI)");
@@ -272,7 +281,7 @@ export class SparkExecutors extends pulumi.ComponentResource {
                     eventLogDir: logDir,
                     eventLogS3,
                 });
-                const template = { spark, image, uid: args.uid, gid: args.gid, priorityClassName: priorityClass };
+                const template = { spark, image, uid: args.uid, gid: args.gid, priorityClassName: priorityClass, matchNodePurpose };
                 const data: Record<string, string> = {
                     [SPARK_DEFAULTS_FILE]: renderSparkDefaults(defaults),
                     [EXECUTOR_TEMPLATE_FILE]: renderPodTemplate(executorPodTemplate(template)),
@@ -361,7 +370,7 @@ export class SparkExecutors extends pulumi.ComponentResource {
                                 serviceAccountName: historySa.metadata.name,
                                 automountServiceAccountToken: false,
                                 securityContext: { runAsUser: args.uid, runAsGroup: args.gid, runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
-                                affinity: { nodeAffinity: avoidGpuNodesAffinity() },
+                                affinity: { nodeAffinity: withNodePurpose(avoidGpuNodesAffinity(), "core", matchNodePurpose) },
                                 containers: [
                                     {
                                         name: "history-server",
@@ -405,6 +414,7 @@ export class SparkExecutors extends pulumi.ComponentResource {
             confDir: SPARK_CONF_DIR,
             env: { ...DRIVER_POD_ENV },
             podLabels: { ...SPARK_DRIVER_LABELS },
+            ...(this.eventLogVolume ? { eventLogVolume: this.eventLogVolume } : {}),
         };
         this.registerOutputs({
             wiring: this.wiring,

@@ -28,9 +28,15 @@ if [ -n "$context" ] && ! kubectl config get-contexts -o name | grep -qx "$conte
 fi
 
 pulumi stack select dev >/dev/null 2>&1 || pulumi stack init dev
+# The shared-password login: one password for users, a longer one for the admins listed in the stack.
+random_password() { node -e 'console.log(require("crypto").randomBytes(Number(process.argv[1])).toString("base64url"))' "$1"; }
 if ! pulumi config get hubPassword --stack dev >/dev/null 2>&1; then
-  pulumi config set --secret --stack dev hubPassword "$(node -e 'console.log(require("crypto").randomBytes(18).toString("base64url"))')"
-  echo "Generated the hub login password; show it with: pulumi config get hubPassword --stack dev"
+  pulumi config set --secret --stack dev hubPassword "$(random_password 18)"
+  echo "Generated the users' hub password; show it with: pulumi config get hubPassword --stack dev"
+fi
+if ! pulumi config get hubAdminPassword --stack dev >/dev/null 2>&1; then
+  pulumi config set --secret --stack dev hubAdminPassword "$(random_password 36)"
+  echo "Generated the admins' hub password; show it with: pulumi config get hubAdminPassword --stack dev"
 fi
 
 stack_urn() { echo "urn:pulumi:dev::ds-platform::$1"; }

@@ -1,3 +1,4 @@
+import { NODE_PURPOSE_LABEL } from "../components/nodePurpose";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsCluster, CPU_NODE_LABELS, EBS_CSI_SERVICE_ACCOUNT, STORAGE_CLASS_NAME, SYSTEM_NODE_LABELS, costTags, eksClusterName, kubeconfigFor, subnetCidrs } from "../components/awsCluster";
 import { CLUSTER_AUTOSCALER_SERVICE_ACCOUNT } from "../components/clusterAutoscaler";
@@ -105,7 +106,7 @@ describe("AwsCluster on a prod-like config (one AL2023 and one Bottlerocket GPU 
             const g = groups.find((r) => r.name === `prod-gpu-${pool.name}-ng`)!;
             expect(g.inputs.scalingConfig).toEqual({ minSize: 0, desiredSize: 0, maxSize: pool.maxSize });
             expect(g.inputs.taints).toEqual([{ key: GPU_TAINT.key, value: GPU_TAINT.value, effect: "NO_SCHEDULE" }]);
-            expect(g.inputs.labels).toEqual({ [GPU_POOL_LABEL]: pool.name });
+            expect(g.inputs.labels).toEqual({ [GPU_POOL_LABEL]: pool.name, [NODE_PURPOSE_LABEL]: "user" });
             expect(g.inputs.amiType).toBe(pool.amiType);
             expect(g.inputs.instanceTypes).toEqual(pool.instanceTypes);
             expect(g.inputs.clusterName).toBe(clusterName);
@@ -240,6 +241,9 @@ describe("AwsCluster on a prod-like config (one AL2023 and one Bottlerocket GPU 
         const cpu = p.recorder.one("aws:eks/nodeGroup:NodeGroup", (n) => n === "prod-cpu");
         expect(system.inputs.labels).toEqual(SYSTEM_NODE_LABELS);
         expect(cpu.inputs.labels).toEqual(CPU_NODE_LABELS);
+        // z2jh's node purposes: the hub and system pods on system nodes, notebooks and executors on the rest.
+        expect(system.inputs.labels[NODE_PURPOSE_LABEL]).toBe("core");
+        expect(cpu.inputs.labels[NODE_PURPOSE_LABEL]).toBe("user");
         expect(system.inputs.capacityType).toBe("ON_DEMAND");
         const s = p.config.aws!.systemNodes;
         expect(system.inputs.scalingConfig).toEqual({ minSize: s.minSize, desiredSize: s.desiredSize, maxSize: s.maxSize });

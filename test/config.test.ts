@@ -58,11 +58,11 @@ describe("defaults", () => {
     const config = parsePlatformConfig({}, { hubPassword: true });
 
     it("build a dev platform on the current kubeconfig context", () => {
-        expect(config.cluster).toEqual({ provider: "kubeconfig", namespace: "ds-platform" });
+        expect(config.cluster).toEqual({ provider: "kubeconfig", namespace: "ds-platform", matchNodePurpose: "prefer" });
         expect(config.registry.kind).toBe("in-cluster");
         expect(config.registry.image).toMatch(/@sha256:[a-f0-9]{64}$/);
         expect(config.hub.chart.version).toBe("4.4.0");
-        expect(config.hub.auth.type).toBe("dummy");
+        expect(config.hub.auth.type).toBe("shared-password");
         expect(config.profiles).toHaveLength(1);
         expect(config.gpuPools).toEqual([]);
         expect(config.protectData).toBe(false);

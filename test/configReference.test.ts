@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { configReference } from "../components/configReference";
 import { CONFIG_KEYS, SECRET_KEYS } from "../components/config";
-import { withReference } from "../scripts/config-reference";
+import { withProjectConfig, withReference } from "../scripts/config-reference";
 
 const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
 
@@ -19,6 +19,11 @@ test("the reference documents every stack key and every secret", () => {
     // Every leaf row has a description.
     const rows = table.split("\n").slice(2);
     expect(rows.filter((r) => /\|\s*\|$/.test(r))).toEqual([]);
+});
+
+test("Pulumi.yaml's config descriptions are the generated ones (run `npm run docs`)", () => {
+    const project = fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8");
+    expect(withProjectConfig(project)).toBe(project);
 });
 
 test("Pulumi.yaml declares every config key with a description", () => {

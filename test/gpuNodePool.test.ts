@@ -1,3 +1,4 @@
+import { NODE_PURPOSE_LABEL, nodePurposeLabels } from "../components/nodePurpose";
 import { GpuPoolConfig, gpuPoolSchema } from "../components/config";
 import {
     GPU_POOL_LABEL,
@@ -41,6 +42,8 @@ describe("autoscaler tags", () => {
             [`k8s.io/cluster-autoscaler/node-template/taint/${GPU_TAINT.key}`]: `${GPU_TAINT.value}:${GPU_TAINT.effect}`,
             [`k8s.io/cluster-autoscaler/node-template/label/${GPU_POOL_LABEL}`]: "big",
             "k8s.io/cluster-autoscaler/node-template/label/example.com/zone-class": "fast",
+            // Scale-from-zero nodes must satisfy the user pods' node-purpose requirement too.
+            [`k8s.io/cluster-autoscaler/node-template/label/${NODE_PURPOSE_LABEL}`]: "user",
         });
     });
 
@@ -52,6 +55,7 @@ describe("autoscaler tags", () => {
             [`k8s.io/cluster-autoscaler/node-template/resources/${GPU_RESOURCE}`]: "1",
             [`k8s.io/cluster-autoscaler/node-template/taint/${GPU_TAINT.key}`]: `${GPU_TAINT.value}:${GPU_TAINT.effect}`,
             [`k8s.io/cluster-autoscaler/node-template/label/${GPU_POOL_LABEL}`]: "a10",
+            [`k8s.io/cluster-autoscaler/node-template/label/${NODE_PURPOSE_LABEL}`]: "user",
         });
     });
 
@@ -105,7 +109,7 @@ describe("GpuNodePool", () => {
             amiType: "AL2023_x86_64_NVIDIA",
             instanceTypes: ["g5.2xlarge"],
             scalingConfig: { minSize: 0, desiredSize: 0, maxSize: 5 },
-            labels: p.placement.nodeLabels,
+            labels: { ...p.placement.nodeLabels, ...nodePurposeLabels("user") },
             taints: [{ key: GPU_TAINT.key, value: GPU_TAINT.value, effect: "NO_SCHEDULE" }],
             subnetIds: ["subnet-1"],
         });
@@ -118,6 +122,7 @@ describe("GpuNodePool", () => {
         expect(tags.map((t) => t.name).sort()).toEqual([
             "g-asg-enabled",
             "g-asg-label-ds-platform-io-gpu-pool",
+            "g-asg-label-hub-jupyter-org-node-purpose",
             "g-asg-owned",
             "g-asg-resources-cpu",
             "g-asg-resources-memory",

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { parsePlatformConfig, PlatformConfig, PlatformConfigInput } from "../components/config";
+import { nodePurposeLabels, withNodePurpose } from "../components/nodePurpose";
 import { avoidGpuNodesAffinity, gpuNodeAffinity, gpuPlacement, GpuPlacement, gpuToleration, GPU_POOL_LABEL, GPU_RESOURCE } from "../components/gpuNodePool";
 import {
     buildHubValues,
@@ -24,7 +25,7 @@ setupMocks();
 const CPU_IMAGE = `registry.example.com:5000/ds-platform/notebook@sha256:${fakeDigest("cpu")}`;
 const GPU_IMAGE = `registry.example.com:5000/ds-platform/notebook@sha256:${fakeDigest("gpu")}`;
 const DIGEST_REF = /^[^\s@:]+(:[0-9]+)?\/[^\s@:]+@sha256:[a-f0-9]{64}$/;
-const SECRETS = { cookieSecret: "c".repeat(64), proxyToken: "p".repeat(64), hubPassword: "dev-password", oauthClientSecret: "oauth-secret" };
+const SECRETS = { cookieSecret: "c".repeat(64), proxyToken: "p".repeat(64), hubPassword: "dev-password", hubAdminPassword: "a".repeat(32), oauthClientSecret: "oauth-secret" };
 
 const SPARK: NotebookSparkWiring = {
     serviceAccountName: "notebook",
@@ -42,7 +43,7 @@ function devConfig(): PlatformConfig {
                 { name: "medium", displayName: "Medium", cpu: { guarantee: 1, limit: 2 }, memory: { guarantee: "512Mi", limit: "4Gi" }, default: true },
             ],
         },
-        { hubPassword: true },
+        { hubPassword: true, hubAdminPassword: true },
     );
 }
 
@@ -93,7 +94,7 @@ function devInput(overrides: Partial<HubValuesInput> = {}): HubValuesInput {
         images: { cpu: CPU_IMAGE },
         uid: config.image.uid,
         gid: config.image.gid,
-        secrets: { cookieSecret: SECRETS.cookieSecret, proxyToken: SECRETS.proxyToken, hubPassword: SECRETS.hubPassword },
+        secrets: { cookieSecret: SECRETS.cookieSecret, proxyToken: SECRETS.proxyToken, hubPassword: SECRETS.hubPassword, hubAdminPassword: SECRETS.hubAdminPassword },
         ...overrides,
     };
 }
@@ -109,6 +110,8 @@ function prodInput(auth: "github" | "oidc" = "github", overrides: Partial<HubVal
         gid: 100,
         secrets: { cookieSecret: pulumi.secret(SECRETS.cookieSecret), proxyToken: pulumi.secret(SECRETS.proxyToken), oauthClientSecret: pulumi.secret(SECRETS.oauthClientSecret) },
         spark: SPARK,
+        // As on AWS, where the node groups carry the node-purpose labels.
+        matchNodePurpose: "require",
         imagePullSecretName: "registry-pull",
         homeStorageClass: "ds-platform-retained",
         sharedClaimName: pulumi.output("jupyterhub-shared-data"),
@@ -203,11 +206,13 @@ describe("buildHubValues: profiles", () => {
             expect(o.extra_resource_limits).toEqual({ [placement.resourceName]: String(gpus) });
             expect(placement.resourceName).toBe(GPU_RESOURCE);
             expect(o.tolerations).toEqual([gpuToleration(placement)]);
-            expect(o.node_affinity_required).toEqual(gpuNodeAffinity(placement).requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms);
+            expect(o.node_affinity_required).toEqual(
+                withNodePurpose(gpuNodeAffinity(placement), "user", "require").requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms,
+            );
             const selected = Object.fromEntries(
                 o.node_affinity_required.flatMap((term: any) => term.matchExpressions.map((e: any) => (expect(e.operator).toBe("In"), [e.key, e.values[0]]))),
             );
-            expect(selected).toEqual(placement.nodeLabels);
+            expect(selected).toEqual({ ...placement.nodeLabels, ...nodePurposeLabels("user") });
             expect(selected[GPU_POOL_LABEL]).toBe(placement.poolName);
         }
         expect(t4.kubespawner_override.node_affinity_required).not.toEqual(a10.kubespawner_override.node_affinity_required);
@@ -222,7 +227,8 @@ describe("buildHubValues: profiles", () => {
                 const o = entry.kubespawner_override;
                 expect(o.tolerations).toBeUndefined();
                 expect(JSON.stringify(o)).not.toContain(GPU_RESOURCE);
-                expect(o.node_affinity_required).toEqual(avoidGpuNodesAffinity().requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms);
+                const purpose = input.matchNodePurpose === "require" ? "require" : "ignore";
+                expect(o.node_affinity_required).toEqual(withNodePurpose(avoidGpuNodesAffinity(), "user", purpose).requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms);
             }
         }
     });
@@ -294,13 +300,32 @@ describe("buildHubValues: images", () => {
 });
 
 describe("buildHubValues: auth", () => {
-    it("dummy: the shared password, as a secret", async () => {
+    it("shared-password: SharedPasswordAuthenticator with the users' and the admins' passwords, as secrets", async () => {
         const values = buildHubValues(devInput());
-        expect(await pulumi.isSecret(pulumi.output(values.hub.config.DummyAuthenticator.password))).toBe(true);
+        expect(await pulumi.isSecret(pulumi.output(values.hub.config.SharedPasswordAuthenticator.user_password))).toBe(true);
         const plain = await resolved(devInput());
-        expect(plain.hub.config.JupyterHub.authenticator_class).toBe("dummy");
-        expect(plain.hub.config.DummyAuthenticator.password).toBe(SECRETS.hubPassword);
+        expect(plain.hub.config.JupyterHub.authenticator_class).toBe("shared-password");
+        expect(plain.hub.config.DummyAuthenticator).toBeUndefined();
+        // No admins listed: no admin password is configured, so nobody logs in as an admin.
+        expect(plain.hub.config.SharedPasswordAuthenticator).toEqual({ user_password: SECRETS.hubPassword });
         expect(plain.hub.config.Authenticator).toEqual({});
+
+        const withAdmins = devInput({ hub: { ...devConfig().hub, auth: { ...devConfig().hub.auth, admins: ["admin"] } } });
+        const admins = await resolved(withAdmins);
+        expect(admins.hub.config.SharedPasswordAuthenticator).toEqual({ user_password: SECRETS.hubPassword, admin_password: SECRETS.hubAdminPassword });
+        expect(admins.hub.config.Authenticator).toEqual({ admin_users: ["admin"] });
+        expect(await pulumi.isSecret(pulumi.output(buildHubValues(withAdmins).hub.config.SharedPasswordAuthenticator.admin_password))).toBe(true);
+    });
+
+    it("shared-password: passwords shorter than the authenticator accepts fail, naming the key and not the value", async () => {
+        const short = devInput({ secrets: { ...devInput().secrets, hubPassword: "short" } });
+        expect(() => buildHubValues(short)).toThrow(/hubPassword must be at least 8 characters \(got 5\)/);
+        expect(() => buildHubValues(short)).not.toThrow(/short/);
+        const withAdmins = devInput({
+            hub: { ...devConfig().hub, auth: { ...devConfig().hub.auth, admins: ["admin"] } },
+            secrets: { ...devInput().secrets, hubAdminPassword: "too-short-for-an-admin" },
+        });
+        expect(() => buildHubValues(withAdmins)).toThrow(/hubAdminPassword must be at least 32 characters \(got 22\)/);
     });
 
     it("github: GitHubOAuthenticator with org membership and read:org", async () => {
@@ -342,7 +367,7 @@ describe("buildHubValues: auth", () => {
     });
 
     it("refuses auth without its secret, naming it", () => {
-        expect(() => buildHubValues(devInput({ secrets: { cookieSecret: "c", proxyToken: "p" } }))).toThrow(/secrets\.hubPassword is required for hub\.auth\.type dummy/);
+        expect(() => buildHubValues(devInput({ secrets: { cookieSecret: "c", proxyToken: "p" } }))).toThrow(/secrets\.hubPassword is required for hub\.auth\.type shared-password/);
         const prod = prodInput();
         expect(() => buildHubValues({ ...prod, secrets: { cookieSecret: "c", proxyToken: "p" } })).toThrow(/secrets\.oauthClientSecret is required for hub\.auth\.type github/);
     });
@@ -402,6 +427,8 @@ describe("buildHubValues: storage, security, Spark, network, scheduling", () => 
         expect(values.prePuller.hook).toEqual({ enabled: true });
         expect(values.prePuller.continuous).toEqual({ enabled: true });
         expect(values.scheduling).toEqual({
+            corePods: { nodeAffinity: { matchNodePurpose: "require" } },
+            userPods: { nodeAffinity: { matchNodePurpose: "require" } },
             userScheduler: { enabled: true },
             podPriority: { enabled: true },
             userPlaceholder: { enabled: true, replicas: 2 },

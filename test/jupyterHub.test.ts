@@ -197,8 +197,9 @@ describe.each([
                 .map((s) => `${res.type} ${res.name}: ${s.path}`),
         );
         expect(leaks).toEqual([]);
-        const authSecret = args.hub.auth.type === "dummy" ? values.hub.config.DummyAuthenticator.password : values.hub.config.GitHubOAuthenticator.client_secret;
-        expect(authSecret).toBe(args.hub.auth.type === "dummy" ? HUB_PASSWORD : OAUTH_SECRET);
+        const authSecret =
+            args.hub.auth.type === "shared-password" ? values.hub.config.SharedPasswordAuthenticator.user_password : values.hub.config.GitHubOAuthenticator.client_secret;
+        expect(authSecret).toBe(args.hub.auth.type === "shared-password" ? HUB_PASSWORD : OAUTH_SECRET);
     });
 
     it("runs only the given images, by digest", () => {

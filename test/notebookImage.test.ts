@@ -42,6 +42,34 @@ async function build(image: Partial<ImageConfig>, extra: { projectRoot?: string;
     return { recorder, component, images, byTarget: (t: string) => images.find((i) => i.inputs.target === t)! };
 }
 
+describe("prebuilt images", () => {
+    const cpu = `registry.example.com/ds-platform/notebook@sha256:${"a".repeat(64)}`;
+    const gpu = `registry.example.com/ds-platform/notebook@sha256:${"b".repeat(64)}`;
+    it("builds nothing and hands out the pinned references", async () => {
+        const { images, component } = await build({ prebuilt: { cpu } });
+        expect(images).toEqual([]);
+        expect(await valueOf(component.ref)).toBe(cpu);
+        expect(await valueOf(component.digest)).toBe(`sha256:${"a".repeat(64)}`);
+        expect(component.gpuRef).toBeUndefined();
+        expect(component.contextDigest).toBeUndefined();
+    });
+    it("hands out the gpu target too when image.gpu", async () => {
+        const { images, component } = await build({ gpu: true, prebuilt: { cpu, gpu } });
+        expect(images).toEqual([]);
+        expect(await valueOf(component.gpuRef!)).toBe(gpu);
+        expect(await valueOf(component.gpuDigest!)).toBe(`sha256:${"b".repeat(64)}`);
+    });
+    it("refuses a prebuilt reference that is not pinned by digest", () => {
+        expect(() => imageSchema.parse({ prebuilt: { cpu: "registry.example.com/ds-platform/notebook:latest" } })).toThrow(/pinned by digest/);
+    });
+    it("pushes a build to a registry without credentials when it has no user", async () => {
+        const recorder = setupMocks();
+        new NotebookImage("anon", { image: imageSchema.parse({}), registry: { repository: "127.0.0.1:5000/nb", server: "127.0.0.1:5000", username: "", password: "" }, projectRoot: PROJECT_ROOT });
+        await settle(recorder);
+        expect(unwrapSecrets(recorder.ofType("docker-build:index:Image")[0].inputs.registries)).toEqual([{ address: "127.0.0.1:5000" }]);
+    });
+});
+
 describe("contextDigest", () => {
     const dirs: string[] = [];
     const make = (files: Record<string, string>) => {
@@ -150,7 +178,7 @@ describe("NotebookImage", () => {
         expect(tags).toHaveLength(1);
         const parsed = parseImageReference(tags[0]);
         expect(`${parsed.registry}/${parsed.path}`).toBe(REPOSITORY);
-        expect(parsed.tag).toContain(`cpu-${component.contextDigest.slice(0, 12)}-`);
+        expect(parsed.tag).toContain(`cpu-${component.contextDigest!.slice(0, 12)}-`);
     });
 
     it("outputs ref as a digest reference of the repository, never a tag", async () => {

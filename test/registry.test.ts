@@ -314,9 +314,19 @@ describe("external registry", () => {
     it("refuses to start without the password or the server", () => {
         setupMocks();
         const external = registrySchema.parse({ kind: "external", server: "r.example.com", username: "u" });
-        expect(() => new Registry("r", { registry: external, namespace: "ns", protect: false })).toThrow(/needs the password \(stack secret registryPassword\)/);
-        expect(() => new Registry("r2", { registry: registrySchema.parse({ kind: "external" }), namespace: "ns", protect: false, password: "x" })).toThrow(
-            /needs registry.server and registry.username/,
+        expect(() => new Registry("r", { registry: external, namespace: "ns", protect: false })).toThrow(
+            /with a username needs the password \(stack secret registryPassword\)/,
         );
+        expect(() => new Registry("r2", { registry: registrySchema.parse({ kind: "external" }), namespace: "ns", protect: false, password: "x" })).toThrow(
+            /needs registry.server/,
+        );
+    });
+
+    it("without a user: anonymous pulls from a mirror, so no pull secret and no credentials", async () => {
+        const { recorder, component } = await build({ kind: "external", server: "127.0.0.1:5000" });
+        expect(await valueOf(component.repository)).toBe("127.0.0.1:5000/ds-platform/notebook");
+        expect(component.pullSecretName).toBeUndefined();
+        expect(await valueOf(component.username)).toBe("");
+        expect(recorder.ofType("kubernetes:core/v1:Secret")).toEqual([]);
     });
 });

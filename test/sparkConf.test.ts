@@ -139,21 +139,27 @@ describe("GPU executors", () => {
     const spark = sparkConfig({ gpuExecutors: { enabled: true, gpusPerExecutor: 2 }, executor: { cores: 4 } }, true);
     const placement = gpuPlacement({ name: "g5", gpusPerNode: 4 });
     it("asks for the placement's resource with the image's discovery script and the gpu image", () => {
-        expect(Object.fromEntries(gpuSparkOverrides(spark, placement, GPU_IMAGE))).toEqual({
+        expect(Object.fromEntries(gpuSparkOverrides(spark, [placement], GPU_IMAGE))).toEqual({
             "spark.kubernetes.container.image": GPU_IMAGE,
             "spark.kubernetes.executor.podTemplateFile": "/etc/spark/conf/executor-pod-template-gpu.yaml",
             "spark.executor.resource.gpu.amount": "2",
             "spark.executor.resource.gpu.vendor": GPU_RESOURCE.split("/")[0],
             "spark.executor.resource.gpu.discoveryScript": GPU_DISCOVERY_SCRIPT,
             "spark.task.resource.gpu.amount": "0.5",
+            // Capped at what the pool holds: one g5 pool of 2 nodes with 4 GPUs, 2 per executor.
+            "spark.dynamicAllocation.maxExecutors": "4",
         });
     });
     it("rejects GPU counts the pool or the cores cannot hold", () => {
-        const tooMany = sparkConfig({ gpuExecutors: { enabled: true, gpusPerExecutor: 8 } }, true);
-        expect(sparkSettingsProblems(tooMany, placement).join("\n")).toMatch(/spark\.gpuExecutors\.gpusPerExecutor: 8 exceeds the 4 GPUs per node of pool g5/);
+        expect(() => sparkConfig({ gpuExecutors: { enabled: true, gpusPerExecutor: 8 } }, true)).toThrow(
+            /spark\.gpuExecutors\.gpusPerExecutor: exceeds the GPUs per node of every admitted pool \(g5: 4\)/,
+        );
+        // Direct callers of the builders (other programs) get the same rule.
+        const tooMany = { ...spark, gpuExecutors: { ...spark.gpuExecutors, gpusPerExecutor: 8 } };
+        expect(sparkSettingsProblems(tooMany, [placement]).join("\n")).toMatch(/spark\.gpuExecutors\.gpusPerExecutor: 8 exceeds the 4 GPUs per node of pool g5/);
         const uneven = sparkConfig({ gpuExecutors: { enabled: true, gpusPerExecutor: 2 }, executor: { cores: 3 } }, true);
-        expect(sparkSettingsProblems(uneven, placement).join("\n")).toMatch(/cannot be shared evenly by 3 cores/);
-        expect(sparkSettingsProblems(spark, placement)).toEqual([]);
+        expect(sparkSettingsProblems(uneven, [placement]).join("\n")).toMatch(/cannot be shared evenly by 3 cores/);
+        expect(sparkSettingsProblems(spark, [placement])).toEqual([]);
     });
 });
 
@@ -176,7 +182,7 @@ describe("executorPodTemplate", () => {
     it("GPU variant tolerates, selects and requests the placement's GPUs", () => {
         const gspark = sparkConfig({ gpuExecutors: { enabled: true, gpusPerExecutor: 2 } }, true);
         const placement = gpuPlacement({ name: "g5", gpusPerNode: 4 });
-        const pod = executorPodTemplate({ spark: gspark, image: GPU_IMAGE, uid: 1000, gid: 100, gpu: placement });
+        const pod = executorPodTemplate({ spark: gspark, image: GPU_IMAGE, uid: 1000, gid: 100, gpu: [placement] });
         expect(validateKubernetesObject(pod)).toEqual([]);
         expect(pod.spec.tolerations).toEqual([gpuToleration(placement)]);
         expect(pod.spec.affinity.nodeAffinity).toEqual(gpuNodeAffinity(placement));

@@ -167,10 +167,10 @@ describe("SparkExecutors options", () => {
     it("adds GPU executors only when enabled and placed, with the placement's toleration, affinity and limit", async () => {
         const notPlaced = await render({ gpuExecutors: { enabled: true } }, {}, true);
         expect(Object.keys(notPlaced.files)).not.toContain("executor-pod-template-gpu.yaml");
-        const notEnabled = await render({}, { gpuPlacement: PLACEMENT }, true);
+        const notEnabled = await render({}, { gpuPlacements: [PLACEMENT] }, true);
         expect(Object.keys(notEnabled.files)).not.toContain("spark-gpu.conf");
 
-        const { files } = await render({ gpuExecutors: { enabled: true, gpusPerExecutor: 1 } }, { gpuPlacement: PLACEMENT }, true);
+        const { files } = await render({ gpuExecutors: { enabled: true, gpusPerExecutor: 1 } }, { gpuPlacements: [PLACEMENT] }, true);
         const pod = parse(files["executor-pod-template-gpu.yaml"]);
         expect(validateKubernetesObject(pod)).toEqual([]);
         expect(pod.spec.containers[0].image).toBe(GPU_IMAGE);

@@ -6,7 +6,10 @@ import { teamPlatform } from "./program";
 
 test("team-platform declares a complete platform in its own namespaces", async () => {
     const recorder = setupMocks("team-platform", "dev");
-    pulumi.runtime.setAllConfig({ "team-platform:hubPassword": "team-a-password" }, ["team-platform:hubPassword"]);
+    pulumi.runtime.setAllConfig(
+        { "team-platform:hubPassword": "team-a-password", "team-platform:hubAdminPassword": "team-a-admin-password-of-32-chars!" },
+        ["team-platform:hubPassword", "team-platform:hubAdminPassword"],
+    );
     const outputs = teamPlatform();
     await settle(recorder);
 

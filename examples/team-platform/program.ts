@@ -13,12 +13,12 @@ export function teamPlatform(): { hubUrl: pulumi.Output<string>; imageRef: pulum
         cluster: { provider: "kubeconfig", context: config.get("context"), namespace: "team-a" },
         registry: { kind: "in-cluster", repository: "team-a/notebook", nodePort: 30501 },
         image: { uid: 2000, gid: 2000 },
-        hub: { auth: { type: "dummy", admins: ["alice"], allowedUsers: ["bob", "carol"] } },
+        hub: { auth: { type: "shared-password", admins: ["alice"], allowedUsers: ["bob", "carol"] } },
         profiles: [
             { name: "analyst", displayName: "Analyst (2 CPU, 8 GiB)", cpu: { guarantee: 1, limit: 2 }, memory: { guarantee: "4Gi", limit: "8Gi" }, default: true },
         ],
         spark: { dynamicAllocation: { maxExecutors: 8 } },
-        secrets: { hubPassword: config.requireSecret("hubPassword") },
+        secrets: { hubPassword: config.requireSecret("hubPassword"), hubAdminPassword: config.requireSecret("hubAdminPassword") },
         // The image is built from this repository's images/notebook.
         projectRoot: path.resolve(__dirname, "..", ".."),
     });

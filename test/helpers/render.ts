@@ -64,7 +64,7 @@ export async function renderStack(stack: string, options: { secrets?: Record<str
 
 /** Placeholder secrets for rendering: what a user sets with `pulumi config set --secret`. */
 export const TEST_SECRETS: Record<string, Record<string, string>> = {
-    dev: { hubPassword: "dev-login-password-for-tests" },
+    dev: { hubPassword: "dev-login-password-for-tests", hubAdminPassword: "dev-admin-password-for-tests-32-characters" },
     prod: { oauthClientSecret: "github-client-secret-for-tests" },
 };
 

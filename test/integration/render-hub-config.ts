@@ -49,6 +49,7 @@ async function main(): Promise<void> {
         chart: releases[0].inputs.chart,
         chartVersion: releases[0].inputs.version,
         password: TEST_SECRETS[stack]?.hubPassword ?? null,
+        adminPassword: TEST_SECRETS[stack]?.hubAdminPassword ?? null,
         admins: config.Authenticator?.admin_users ?? [],
         cookieSecret,
     });

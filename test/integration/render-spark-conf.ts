@@ -2,7 +2,9 @@
  * Renders a stack under Pulumi mocks and writes its Spark ConfigMap as files, exactly as a notebook
  * pod sees them at SPARK_CONF_DIR, so `.ci/spark-test.sh` can run a real client-mode driver on them.
  *
- *   ts-node --transpile-only test/integration/render-spark-conf.ts <out-dir> [stack]
+ *   ts-node --transpile-only test/integration/render-spark-conf.ts <out-dir> [stack] [overrides-json]
+ *
+ * overrides-json: stack-config keys laid over the stack's own (e.g. {"spark":{"historyServer":{"enabled":true}}}).
  *
  * Writes into <out-dir>:
  *   conf/<key>        one file per ConfigMap data key (spark-defaults.conf, the executor pod template),
@@ -10,7 +12,9 @@
  *   extra-env.json    the JupyterHub values' `singleuser.extraEnv`: the downward-API variables that
  *                     `${env:...}` references in spark-defaults.conf resolve from.
  *   expect.json       what the test asserts against: the stack's image ref, the ConfigMap's name and
- *                     how the hub values mount it, and the executor container of the pod template.
+ *                     how the hub values mount it, the executor container of the pod template, and
+ *                     with event logs on, where notebook pods mount the event-log claim and how the
+ *                     history server is started.
  * The stack's secrets are the placeholders the unit tests use (TEST_SECRETS).
  */
 import * as fs from "fs";
@@ -24,11 +28,12 @@ const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 
 async function main(): Promise<void> {
-    const [outDir, stack = "dev"] = process.argv.slice(2);
+    const [outDir, stack = "dev", overridesJson] = process.argv.slice(2);
     if (!outDir) {
-        throw new Error("usage: render-spark-conf.ts <out-dir> [stack]");
+        throw new Error("usage: render-spark-conf.ts <out-dir> [stack] [overrides-json]");
     }
-    const rendered = await renderStack(stack, { secrets: TEST_SECRETS[stack] ?? {} });
+    const overrides = overridesJson ? (JSON.parse(overridesJson) as Record<string, unknown>) : undefined;
+    const rendered = await renderStack(stack, { secrets: TEST_SECRETS[stack] ?? {}, overrides });
 
     const maps = rendered.resources
         .filter((r) => r.type === CONFIG_MAP)
@@ -53,6 +58,12 @@ async function main(): Promise<void> {
     const volume = (storage.extraVolumes ?? []).find((v: any) => v.configMap?.name === configMapName);
     const mount = volume ? (storage.extraVolumeMounts ?? []).find((m: any) => m.name === volume.name) : undefined;
 
+    // The event-log claim in notebook pods, and the history server reading it.
+    const eventLogVolume = (storage.extraVolumes ?? []).find((v: any) => v.persistentVolumeClaim?.claimName === "spark-event-logs");
+    const eventLogMount = eventLogVolume ? (storage.extraVolumeMounts ?? []).find((m: any) => m.name === eventLogVolume.name) : undefined;
+    const history = rendered.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment" && r.inputs.metadata?.name === "spark-history");
+    const historyContainer = history ? unwrapSecrets<Record<string, any>>(history.inputs).spec.template.spec.containers[0] : undefined;
+
     const template = parse(data[EXECUTOR_TEMPLATE_FILE]);
     const container = template?.spec?.containers?.[0] ?? {};
     const imageRef = await valueOf(rendered.outputs.imageRef);
@@ -70,6 +81,15 @@ async function main(): Promise<void> {
         confDir: SPARK_CONF_DIR,
         files: Object.keys(data).sort(),
         mount: mount ? { path: mount.mountPath, readOnly: mount.readOnly === true } : null,
+        eventLog: eventLogMount ? { mountPath: eventLogMount.mountPath, readOnly: eventLogMount.readOnly === true } : null,
+        historyServer: historyContainer
+            ? {
+                  args: historyContainer.args,
+                  env: Object.fromEntries((historyContainer.env ?? []).map((e: any) => [e.name, e.value])),
+                  port: historyContainer.ports?.[0]?.containerPort ?? null,
+                  mountPath: historyContainer.volumeMounts?.[0]?.mountPath ?? null,
+              }
+            : null,
         executorContainer: {
             name: container.name ?? null,
             image: container.image ?? null,

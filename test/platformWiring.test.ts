@@ -1,0 +1,96 @@
+/**
+ * Wiring across components, on the committed stacks with overrides: what one component produces is
+ * what another consumes (event-log volume, node purpose, GPU executor pools).
+ */
+import { parse } from "yaml";
+import { NODE_PURPOSE_LABEL } from "../components/nodePurpose";
+import { unwrapSecrets } from "./helpers/mocks";
+import { renderStack, RenderedStack, TEST_SECRETS } from "./helpers/render";
+
+function hubValues(r: RenderedStack): any {
+    const [release] = r.resources.filter((x) => x.type === "kubernetes:helm.sh/v3:Release" && /jupyterhub/.test(String(x.inputs.chart)));
+    return unwrapSecrets(release.inputs.values);
+}
+
+function sparkFiles(r: RenderedStack): Record<string, string> {
+    const map = r.resources.find((x) => x.type === "kubernetes:core/v1:ConfigMap" && x.inputs.data?.["spark-defaults.conf"]);
+    return unwrapSecrets(map!.inputs.data);
+}
+
+function conf(text: string): Record<string, string> {
+    return Object.fromEntries(
+        text
+            .split("\n")
+            .filter((l) => l && !l.startsWith("#"))
+            .map((l) => [l.slice(0, l.indexOf(" ")), l.slice(l.indexOf(" ") + 1)]),
+    );
+}
+
+describe("Spark event logs with the history server on", () => {
+    let r: RenderedStack;
+    beforeAll(async () => {
+        r = await renderStack("dev", { secrets: TEST_SECRETS.dev, overrides: { spark: { historyServer: { enabled: true } } } });
+    });
+
+    it("notebook pods (the drivers) mount the event-log claim where spark.eventLog.dir points", () => {
+        const dir = conf(sparkFiles(r)["spark-defaults.conf"])["spark.eventLog.dir"];
+        expect(dir).toMatch(/^file:\//);
+        const path = dir.replace(/^file:(\/\/)?/, "");
+        const claim = r.resources.find((x) => x.type === "kubernetes:core/v1:PersistentVolumeClaim" && x.inputs.metadata?.name === "spark-event-logs");
+        expect(claim).toBeDefined();
+        const storage = hubValues(r).singleuser.storage;
+        const volume = storage.extraVolumes.find((v: any) => v.persistentVolumeClaim?.claimName === "spark-event-logs");
+        expect(volume).toBeDefined();
+        const mount = storage.extraVolumeMounts.find((m: any) => m.name === volume.name);
+        expect(mount).toEqual({ name: volume.name, mountPath: path });
+        expect(mount.readOnly).toBeUndefined();
+    });
+
+    it("the history server reads the same directory from the same claim", () => {
+        const deployment = r.resources.find((x) => x.type === "kubernetes:apps/v1:Deployment" && x.inputs.metadata?.name === "spark-history");
+        const spec = unwrapSecrets<any>(deployment!.inputs).spec.template.spec;
+        const dir = conf(sparkFiles(r)["spark-defaults.conf"])["spark.eventLog.dir"];
+        expect(spec.containers[0].env.find((e: any) => e.name === "SPARK_HISTORY_OPTS").value).toContain(`-Dspark.history.fs.logDirectory=${dir}`);
+        expect(spec.volumes[0].persistentVolumeClaim.claimName).toBe("spark-event-logs");
+        expect(spec.containers[0].volumeMounts[0].mountPath).toBe(dir.replace(/^file:(\/\/)?/, ""));
+    });
+
+    it("without the history server, no event log is configured and nothing is mounted", async () => {
+        const plain = await renderStack("dev", { secrets: TEST_SECRETS.dev });
+        expect(conf(sparkFiles(plain)["spark-defaults.conf"])["spark.eventLog.enabled"]).toBeUndefined();
+        expect(JSON.stringify(hubValues(plain).singleuser.storage)).not.toContain("spark-event-logs");
+    });
+});
+
+describe("node purpose on the prod stack", () => {
+    let r: RenderedStack;
+    beforeAll(async () => {
+        r = await renderStack("prod", { secrets: TEST_SECRETS.prod });
+    });
+
+    it("requires core nodes for hub pods and user nodes for user pods", () => {
+        const scheduling = hubValues(r).scheduling;
+        expect(scheduling.corePods).toEqual({ nodeAffinity: { matchNodePurpose: "require" } });
+        expect(scheduling.userPods).toEqual({ nodeAffinity: { matchNodePurpose: "require" } });
+        for (const entry of hubValues(r).singleuser.profileList) {
+            for (const term of entry.kubespawner_override.node_affinity_required) {
+                expect(term.matchExpressions).toContainEqual({ key: NODE_PURPOSE_LABEL, operator: "In", values: ["user"] });
+            }
+        }
+    });
+
+    it("executor templates require user nodes; the GPU executors may use every admitted pool, up to what they hold", () => {
+        const files = sparkFiles(r);
+        for (const file of ["executor-pod-template.yaml", "executor-pod-template-gpu.yaml"]) {
+            const terms = parse(files[file]).spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms;
+            for (const term of terms) {
+                expect(term.matchExpressions).toContainEqual({ key: NODE_PURPOSE_LABEL, operator: "In", values: ["user"] });
+            }
+        }
+        const gpuTerms = parse(files["executor-pod-template-gpu.yaml"]).spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms;
+        expect(gpuTerms.map((t: any) => t.matchExpressions[0].values[0])).toEqual(["g5", "g6-multi"]);
+        // g5: 4 nodes x 1 GPU, g6-multi: 2 nodes x 4 GPUs; one GPU per executor.
+        expect(conf(files["spark-gpu.conf"])["spark.dynamicAllocation.maxExecutors"]).toBe("12");
+        expect(conf(files["spark-defaults.conf"])["spark.dynamicAllocation.maxExecutors"]).toBe("20");
+    });
+});
