@@ -10,7 +10,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterAutoscaler } from "./clusterAutoscaler";
-import { AwsConfig, GpuPoolConfig } from "./config";
+import { AwsConfig, GpuPoolConfig, ImagesConfig } from "./config";
 import { DataBucket, PolicyDocument, ServiceAccountRef, irsaTrustPolicy, oidcIssuerHostPath } from "./dataBucket";
 import { GpuNodePool, eksLaunchTemplateArgs } from "./gpuNodePool";
 import { EKS_ADDONS, versionPins } from "./kubernetesVersions";
@@ -157,6 +157,8 @@ export interface AwsClusterArgs {
     serviceAccounts: { notebook: ServiceAccountRef; executor: ServiceAccountRef };
     /** EKS cluster name. Default: `<project>-<stack>`. */
     clusterName?: string;
+    /** Mirrors of the add-on images, pinned by digest (config `images`). Default: the charts' and the version table's */
+    images?: Pick<ImagesConfig, "clusterAutoscaler" | "devicePlugin">;
 }
 
 interface Network {
@@ -380,12 +382,13 @@ export class AwsCluster extends pulumi.ComponentResource {
                 chart: cfg.autoscaler,
                 nodeSelector: SYSTEM_NODE_LABELS,
                 kubernetesVersion: cfg.kubernetesVersion,
+                image: args.images?.clusterAutoscaler,
             },
             bothProviders,
         );
         new NvidiaDevicePlugin(
             `${name}-device-plugin`,
-            { pools: this.gpuPools.map((p) => ({ placement: p.placement, amiType: p.amiType })), chart: cfg.devicePlugin },
+            { pools: this.gpuPools.map((p) => ({ placement: p.placement, amiType: p.amiType })), chart: cfg.devicePlugin, image: args.images?.devicePlugin },
             bothProviders,
         );
 

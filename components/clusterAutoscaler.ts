@@ -12,6 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AUTOSCALER_TAG_PREFIX } from "./gpuNodePool";
 import { PolicyDocument, ServiceAccountRef, irsaTrustPolicy } from "./dataBucket";
 import { KubernetesVersion, PinnedImage, clusterAutoscalerExtraRules, clusterAutoscalerImage, supplementaryRbac } from "./kubernetesVersions";
+import { chartImageOf } from "./imageReference";
 
 /** The service account the chart creates; the IAM role trusts exactly this one. */
 export const CLUSTER_AUTOSCALER_SERVICE_ACCOUNT: ServiceAccountRef = { namespace: "kube-system", name: "cluster-autoscaler" };
@@ -104,6 +105,8 @@ export interface ClusterAutoscalerArgs {
     nodeSelector: Record<string, string>;
     /** The cluster's Kubernetes minor: the autoscaler's image and RBAC follow it (components/kubernetesVersions.ts). Required. */
     kubernetesVersion: KubernetesVersion;
+    /** A mirror of the autoscaler image of that minor, pinned by digest (config `images.clusterAutoscaler`). Default: the version table's */
+    image?: string;
 }
 
 /**
@@ -139,7 +142,7 @@ export class ClusterAutoscaler extends pulumi.ComponentResource {
                     region: args.region,
                     roleArn: role.arn,
                     nodeSelector: args.nodeSelector,
-                    image: clusterAutoscalerImage(args.kubernetesVersion),
+                    image: args.image ? chartImageOf(args.image) : clusterAutoscalerImage(args.kubernetesVersion),
                 }),
             },
             { parent: this },

@@ -259,6 +259,12 @@ export const hubSchema = z
         exposure: exposureSchema.describe("How the hub is reached"),
         storage: storageSchema.describe("User storage"),
         culling: cullingSchema.describe("Idle culling"),
+        generatedSecrets: z
+            .enum(["pulumi", "chart"])
+            .default("pulumi")
+            .describe(
+                "Who generates the hub's cookie secret and proxy token: pulumi (random provider, kept in the stack's state) or chart (z2jh generates them at install and keeps them in its hub Secret; no random provider needed). Default: pulumi",
+            ),
         prePuller: z
             .strictObject({
                 hook: z.boolean().default(true).describe("Pull images on every node before an upgrade. Default: true"),
@@ -272,6 +278,24 @@ export const hubSchema = z
                 userPlaceholders: nonNegativeInt.max(100).default(0).describe("Placeholder pods keeping room for arriving users. Default: 0"),
             })
             .prefault({}).describe("Placement of user pods"),
+    })
+    .prefault({});
+
+/** Third-party images, each replaceable by a mirror's copy pinned by digest (air-gapped and regulated sites). */
+export const imagesSchema = z
+    .strictObject({
+        hub: pinnedImage.optional().describe("The JupyterHub hub (z2jh hub.image). Default: the chart's"),
+        proxy: pinnedImage.optional().describe("configurable-http-proxy (z2jh proxy.chp.image). Default: the chart's"),
+        userScheduler: pinnedImage
+            .optional()
+            .describe("kube-scheduler of the user-scheduler (z2jh scheduling.userScheduler.image). Default: the cluster minor's from the version table, else the chart's"),
+        pause: pinnedImage.optional().describe("The pause image of user placeholders and pre-pullers (z2jh scheduling.userPlaceholder.image, prePuller.pause.image). Default: the chart's"),
+        networkTools: pinnedImage.optional().describe("The init container that blocks the cloud metadata address (z2jh singleuser.networkTools.image). Default: the chart's"),
+        imageAwaiter: pinnedImage.optional().describe("The hook pre-puller's awaiter (z2jh prePuller.hook.image). Default: the chart's"),
+        secretSync: pinnedImage.optional().describe("The Let's Encrypt secret sync (z2jh proxy.secretSync.image). Default: the chart's"),
+        traefik: pinnedImage.optional().describe("The HTTPS proxy of exposure letsencrypt (z2jh proxy.traefik.image). Default: the chart's"),
+        devicePlugin: pinnedImage.optional().describe("The NVIDIA device plugin (aws). Default: the chart's"),
+        clusterAutoscaler: pinnedImage.optional().describe("cluster-autoscaler (aws). Default: the cluster minor's from the version table"),
     })
     .prefault({});
 
@@ -469,6 +493,7 @@ const platformObject = z.strictObject({
         spark: sparkSchema.describe("Client-mode Spark from notebooks"),
         aws: awsSchema.optional().describe("AWS settings (provider aws)"),
         tags: tagsSchema.describe("Cost tags on every AWS resource"),
+        images: imagesSchema.describe("Mirrors of the third-party images the platform runs, each pinned by digest. The registry server image is registry.image"),
         protectData: z
             .boolean()
             .optional()
@@ -491,6 +516,7 @@ export type HubConfig = z.output<typeof hubSchema>;
 export type RegistryConfig = z.output<typeof registrySchema>;
 export type ImageConfig = z.output<typeof imageSchema>;
 export type AwsConfig = z.output<typeof awsSchema>;
+export type ImagesConfig = z.output<typeof imagesSchema>;
 
 /** Which secrets the stack provides; their values never pass through the config schema. */
 export interface SecretPresence {
@@ -812,7 +838,7 @@ export function parsePlatformConfig(raw: unknown, secrets: SecretPresence = {}):
 }
 
 /** The project's stack-config keys, in the order they are documented. */
-export const CONFIG_KEYS = ["cluster", "registry", "image", "hub", "profiles", "gpuPools", "spark", "aws", "tags", "protectData"] as const;
+export const CONFIG_KEYS = ["cluster", "registry", "image", "hub", "profiles", "gpuPools", "spark", "aws", "tags", "images", "protectData"] as const;
 /** Secret stack-config keys, set with `pulumi config set --secret`. */
 export const SECRET_KEYS = ["hubPassword", "hubAdminPassword", "oauthClientSecret", "registryPassword"] as const;
 /** What each secret is for; the project file and the README are generated from these. */

@@ -7,9 +7,9 @@
  * chart default stays as upstream ships it (network policies included).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { HubConfig, Profile } from "./config";
+import { HubConfig, ImagesConfig, Profile } from "./config";
 import { avoidGpuNodesAffinity, gpuNodeAffinity, GpuPlacement, gpuToleration } from "./gpuNodePool";
-import { isDigestReference, parseImageReference } from "./imageReference";
+import { chartImageOf, isDigestReference } from "./imageReference";
 import { NodeAffinity, NodePurposeMatch, NodeSelectorTerm, withNodePurpose } from "./nodePurpose";
 import type { NotebookSparkWiring } from "./sparkExecutors";
 
@@ -65,12 +65,8 @@ export interface ChartImage {
  * Tag-only references are refused: the platform runs images by digest only.
  */
 export function splitImageReference(ref: string): ChartImage {
-    const { digest } = parseImageReference(ref);
-    if (digest === undefined) {
-        throw new Error(`image reference "${ref}" is not pinned by digest; expected <repository>@sha256:<64 hex digits>`);
-    }
-    const [algorithm, hex] = digest.split(":");
-    return { name: `${ref.slice(0, ref.indexOf("@"))}@${algorithm}`, tag: hex };
+    const { repository, tag } = chartImageOf(ref);
+    return { name: repository, tag };
 }
 
 /** The full reference the chart composes from `{name, tag}`. */
@@ -451,12 +447,13 @@ export interface HubValuesInput {
     /** GID owning notebook homes (pod fsGroup). Required. */
     gid: number;
     /**
-     * Secret leaves. Required: cookieSecret and proxyToken; for shared-password auth hubPassword, and
+     * Secret leaves. cookieSecret and proxyToken: when absent, the chart generates them (hub.generatedSecrets
+     * chart) and keeps them in its hub Secret. For shared-password auth hubPassword, and
      * hubAdminPassword when admins are listed; oauthClientSecret for OAuth.
      */
     secrets: {
-        cookieSecret: pulumi.Input<string>;
-        proxyToken: pulumi.Input<string>;
+        cookieSecret?: pulumi.Input<string>;
+        proxyToken?: pulumi.Input<string>;
         hubPassword?: pulumi.Input<string>;
         hubAdminPassword?: pulumi.Input<string>;
         oauthClientSecret?: pulumi.Input<string>;
@@ -479,6 +476,8 @@ export interface HubValuesInput {
     matchNodePurpose?: NodePurposeMatch;
     /** The user-scheduler's kube-scheduler image, of the cluster's minor (components/kubernetesVersions.ts). Default: the chart's (v1.30) */
     userSchedulerImage?: ChartImage;
+    /** Mirrors of the chart's third-party images, pinned by digest (config `images`); they win over userSchedulerImage. Default: the chart's */
+    thirdPartyImages?: Pick<ImagesConfig, ChartImageKey>;
 }
 
 export type HubValues = Record<string, any>;
@@ -700,11 +699,14 @@ export function buildHubValues(input: HubValuesInput): HubValues {
     const cpuImage = chartImage(input.images.cpu);
     const auth = authConfig(input);
 
-    return {
+    const values: HubValues = {
         hub: {
             config: {
                 ...auth,
-                JupyterHub: { ...auth.JupyterHub, cookie_secret: pulumi.secret(input.secrets.cookieSecret) },
+                JupyterHub: {
+                    ...auth.JupyterHub,
+                    ...(input.secrets.cookieSecret !== undefined ? { cookie_secret: pulumi.secret(input.secrets.cookieSecret) } : {}),
+                },
                 // KubeSpawner deletes a home claim when its user or named server is deleted; homes outlive both.
                 KubeSpawner: { delete_pvc: false },
             },
@@ -720,7 +722,7 @@ export function buildHubValues(input: HubValuesInput): HubValues {
         },
         proxy: {
             ...proxy,
-            secretToken: pulumi.secret(input.secrets.proxyToken),
+            ...(input.secrets.proxyToken !== undefined ? { secretToken: pulumi.secret(input.secrets.proxyToken) } : {}),
             chp: { networkPolicy: { enabled: true } },
         },
         ...(ingress ? { ingress } : {}),
@@ -779,4 +781,37 @@ export function buildHubValues(input: HubValuesInput): HubValues {
             maxAge: hub.culling.maxAgeSeconds,
         },
     };
+    for (const [key, paths] of Object.entries(CHART_IMAGE_PATHS) as [ChartImageKey, readonly (readonly string[])[]][]) {
+        const ref = input.thirdPartyImages?.[key];
+        if (ref !== undefined) {
+            paths.forEach((p) => setPath(values, p, splitImageReference(ref)));
+        }
+    }
+    return values;
+}
+
+/** Where the z2jh chart takes each third-party image (`{name, tag}` objects). */
+export const CHART_IMAGE_PATHS = {
+    hub: [["hub", "image"]],
+    proxy: [["proxy", "chp", "image"]],
+    traefik: [["proxy", "traefik", "image"]],
+    secretSync: [["proxy", "secretSync", "image"]],
+    userScheduler: [["scheduling", "userScheduler", "image"]],
+    pause: [
+        ["scheduling", "userPlaceholder", "image"],
+        ["prePuller", "pause", "image"],
+    ],
+    imageAwaiter: [["prePuller", "hook", "image"]],
+    networkTools: [["singleuser", "networkTools", "image"]],
+} as const satisfies Partial<Record<keyof ImagesConfig, readonly (readonly string[])[]>>;
+
+export type ChartImageKey = keyof typeof CHART_IMAGE_PATHS;
+
+function setPath(root: Record<string, any>, path: readonly string[], value: unknown): void {
+    let node = root;
+    for (const key of path.slice(0, -1)) {
+        node[key] = node[key] ?? {};
+        node = node[key];
+    }
+    node[path[path.length - 1]] = value;
 }

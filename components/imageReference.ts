@@ -122,3 +122,23 @@ export function taggedReference(repository: string, tag: string): string {
     }
     return formatImageReference(parseImageReference(`${repository}:${tag}`));
 }
+
+/** An image in the `{repository, tag}` form Helm charts join as `repository:tag`. */
+export interface RepositoryTag {
+    repository: string;
+    tag: string;
+}
+
+/**
+ * Splits `<repo>@sha256:<hex>` so that a chart's `repository:tag` join gives back exactly the digest
+ * reference: `repository: <repo>@sha256`, `tag: <hex>`. (`tag: sha256:<hex>` would give
+ * `repo:sha256:<hex>`, and charts refuse an empty tag.) Tag-only references are refused.
+ */
+export function chartImageOf(reference: string): RepositoryTag {
+    const { digest } = parseImageReference(reference);
+    if (digest === undefined) {
+        throw new Error(`image reference "${reference}" is not pinned by digest; expected <repository>@sha256:<64 hex digits>`);
+    }
+    const [algorithm, hex] = digest.split(":");
+    return { repository: `${reference.slice(0, reference.indexOf("@"))}@${algorithm}`, tag: hex };
+}

@@ -58,7 +58,8 @@ type PassedThrough =
     | "imagePullSecretName"
     | "homeStorageClass"
     | "registryEgress"
-    | "matchNodePurpose";
+    | "matchNodePurpose"
+    | "thirdPartyImages";
 
 export interface JupyterHubArgs extends Pick<HubValuesInput, PassedThrough> {
     /** Namespace of the hub and notebook pods (created by the platform). Required. */
@@ -105,9 +106,15 @@ export class JupyterHub extends pulumi.ComponentResource {
         const hub = args.hub;
         const userScheduler = hub.scheduling.userScheduler ? args.userScheduler : undefined;
 
-        // Generated once and kept in state: changing them would log every user out.
-        const cookieSecret = new random.RandomBytes(`${name}-cookie-secret`, { length: 32 }, { parent: this });
-        const proxyToken = new random.RandomBytes(`${name}-proxy-token`, { length: 32 }, { parent: this });
+        // Generated once and kept in state: changing them would log every user out. With
+        // generatedSecrets chart, z2jh generates them at install and keeps them in its hub Secret.
+        const generated =
+            hub.generatedSecrets === "pulumi"
+                ? {
+                      cookieSecret: new random.RandomBytes(`${name}-cookie-secret`, { length: 32 }, { parent: this }).hex,
+                      proxyToken: new random.RandomBytes(`${name}-proxy-token`, { length: 32 }, { parent: this }).hex,
+                  }
+                : {};
 
         let sharedClaim: k8s.core.v1.PersistentVolumeClaim | undefined;
         if (hub.storage.shared.enabled) {
@@ -138,13 +145,13 @@ export class JupyterHub extends pulumi.ComponentResource {
             uid: args.uid,
             gid: args.gid,
             secrets: {
-                cookieSecret: cookieSecret.hex,
-                proxyToken: proxyToken.hex,
+                ...generated,
                 hubPassword: secrets.hubPassword,
                 hubAdminPassword: secrets.hubAdminPassword,
                 oauthClientSecret: secrets.oauthClientSecret,
             },
             matchNodePurpose: args.matchNodePurpose,
+            thirdPartyImages: args.thirdPartyImages,
             userSchedulerImage: userScheduler ? { name: userScheduler.image.repository, tag: userScheduler.image.tag } : undefined,
             spark: args.spark,
             imagePullSecretName: args.imagePullSecretName,

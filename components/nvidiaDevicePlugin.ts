@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { GpuPoolConfig } from "./config";
 import { ChartSource, chartReference } from "./helmChart";
 import { GPU_POOL_LABEL, GpuPlacement, gpuToleration } from "./gpuNodePool";
+import { chartImageOf } from "./imageReference";
 
 /** A GPU pool as the device plugin sees it: where its nodes are, and what they run. */
 export interface DevicePluginPool {
@@ -60,6 +61,8 @@ export interface NvidiaDevicePluginArgs {
     chart: ChartSource;
     /** Namespace of the DaemonSet. Default: kube-system. */
     namespace?: string;
+    /** A mirror of the plugin image, pinned by digest (config `images.devicePlugin`). Default: the chart's */
+    image?: string;
 }
 
 /** The device plugin release, absent when every pool ships its own plugin. Pass the Kubernetes provider in opts. */
@@ -70,6 +73,9 @@ export class NvidiaDevicePlugin extends pulumi.ComponentResource {
         super("ds-platform:gpu:NvidiaDevicePlugin", name, {}, opts);
         const namespace = args.namespace ?? "kube-system";
         const values = devicePluginValues(args.pools);
+        if (values && args.image) {
+            values.image = chartImageOf(args.image);
+        }
         if (values) {
             this.release = new k8s.helm.v3.Release(
                 `${name}-release`,

@@ -49,6 +49,8 @@ export interface DataSciencePlatformArgs {
     aws?: PlatformConfigInput["aws"];
     /** Cost tags. Default: owner platform-team. */
     tags?: PlatformConfigInput["tags"];
+    /** Mirrors of third-party images, pinned by digest. Default: the charts' own images. */
+    images?: PlatformConfigInput["images"];
     /** Protect stateful resources. Default: true on aws, false on kubeconfig. */
     protectData?: boolean;
     /** Secrets. Default: none. */
@@ -115,6 +117,7 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
                     aws: config.aws!,
                     gpuPools: config.gpuPools,
                     tags: config.tags,
+                    images: config.images,
                     protect,
                     serviceAccounts: {
                         notebook: { namespace: namespaceName, name: NOTEBOOK_SERVICE_ACCOUNT },
@@ -214,6 +217,7 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
                 homeStorageClass,
                 protect,
                 userScheduler: userSchedulerPin(clusterKubernetesVersion(config)),
+                thirdPartyImages: config.images,
             },
             { ...k8sOpts, dependsOn: [this.spark] },
         );

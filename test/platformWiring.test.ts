@@ -4,8 +4,9 @@
  */
 import { parse } from "yaml";
 import { NODE_PURPOSE_LABEL } from "../components/nodePurpose";
-import { unwrapSecrets } from "./helpers/mocks";
+import { fakeDigest, unwrapSecrets } from "./helpers/mocks";
 import { renderStack, RenderedStack, TEST_SECRETS } from "./helpers/render";
+import { validateZ2jhValues } from "./helpers/z2jhSchema";
 
 function hubValues(r: RenderedStack): any {
     const [release] = r.resources.filter((x) => x.type === "kubernetes:helm.sh/v3:Release" && /jupyterhub/.test(String(x.inputs.chart)));
@@ -92,5 +93,51 @@ describe("node purpose on the prod stack", () => {
         // g5: 4 nodes x 1 GPU, g6-multi: 2 nodes x 4 GPUs; one GPU per executor.
         expect(conf(files["spark-gpu.conf"])["spark.dynamicAllocation.maxExecutors"]).toBe("12");
         expect(conf(files["spark-defaults.conf"])["spark.dynamicAllocation.maxExecutors"]).toBe("20");
+    });
+});
+
+describe("mirrored third-party images", () => {
+    const mirror = (name: string) => `mirror.example.com/${name}@sha256:${fakeDigest(name)}`;
+    const images = {
+        hub: mirror("k8s-hub"),
+        proxy: mirror("configurable-http-proxy"),
+        userScheduler: mirror("kube-scheduler"),
+        pause: mirror("pause"),
+        networkTools: mirror("k8s-network-tools"),
+        imageAwaiter: mirror("k8s-image-awaiter"),
+        secretSync: mirror("k8s-secret-sync"),
+        traefik: mirror("traefik"),
+        devicePlugin: mirror("k8s-device-plugin"),
+        clusterAutoscaler: mirror("cluster-autoscaler"),
+    };
+
+    it("the hub chart runs every mirror by digest, and its values still pass the z2jh schema", async () => {
+        const r = await renderStack("dev", { secrets: TEST_SECRETS.dev, overrides: { images } });
+        const values = hubValues(r);
+        expect(validateZ2jhValues(values)).toEqual([]);
+        const join = (i: { name: string; tag: string }) => `${i.name}:${i.tag}`;
+        expect(join(values.hub.image)).toBe(images.hub);
+        expect(join(values.proxy.chp.image)).toBe(images.proxy);
+        expect(join(values.proxy.traefik.image)).toBe(images.traefik);
+        expect(join(values.proxy.secretSync.image)).toBe(images.secretSync);
+        expect(join(values.scheduling.userScheduler.image)).toBe(images.userScheduler);
+        expect(join(values.scheduling.userPlaceholder.image)).toBe(images.pause);
+        expect(join(values.prePuller.pause.image)).toBe(images.pause);
+        expect(join(values.prePuller.hook.image)).toBe(images.imageAwaiter);
+        expect(join(values.singleuser.networkTools.image)).toBe(images.networkTools);
+    });
+
+    it("the AWS add-on charts run the autoscaler and device plugin mirrors", async () => {
+        const r = await renderStack("prod", { secrets: TEST_SECRETS.prod, overrides: { images } });
+        const release = (chart: string) => unwrapSecrets<any>(r.resources.find((x) => x.type === "kubernetes:helm.sh/v3:Release" && x.inputs.chart === chart)!.inputs.values);
+        const join = (i: { repository: string; tag: string }) => `${i.repository}:${i.tag}`;
+        expect(join(release("cluster-autoscaler").image)).toBe(images.clusterAutoscaler);
+        expect(join(release("nvidia-device-plugin").image)).toBe(images.devicePlugin);
+    });
+
+    it("refuses a mirror that is not pinned by digest, naming the key", async () => {
+        await expect(renderStack("dev", { secrets: TEST_SECRETS.dev, overrides: { images: { hub: "mirror.example.com/k8s-hub:4.4.0" } } })).rejects.toThrow(
+            /images\.hub: must be an image reference pinned by digest/,
+        );
     });
 });
