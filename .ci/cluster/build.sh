@@ -6,6 +6,7 @@
 # with everything cached takes seconds. Prints each component's build time; on
 # failure exits 1 with one line naming the component and the reason.
 # Usage: build.sh [component ...]   (default: all)
+# shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 
 # shellcheck source=lib.sh

@@ -2,6 +2,7 @@
 # versions, the cache and state layout, the cluster's addresses, and helpers.
 # shellcheck shell=bash
 # shellcheck disable=SC2034  # the variables are used by the scripts that source this
+# shellcheck source-path=SCRIPTDIR
 
 CLUSTER_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=versions.env
