@@ -7,6 +7,7 @@ import { NODE_PURPOSE_LABEL } from "../components/nodePurpose";
 import { fakeDigest, unwrapSecrets } from "./helpers/mocks";
 import { renderStack, RenderedStack, TEST_SECRETS } from "./helpers/render";
 import { validateZ2jhValues } from "./helpers/z2jhSchema";
+import { parseSparkProperties } from "./helpers/sparkProperties";
 
 function hubValues(r: RenderedStack): any {
     const [release] = r.resources.filter((x) => x.type === "kubernetes:helm.sh/v3:Release" && /jupyterhub/.test(String(x.inputs.chart)));
@@ -18,14 +19,7 @@ function sparkFiles(r: RenderedStack): Record<string, string> {
     return unwrapSecrets(map!.inputs.data);
 }
 
-function conf(text: string): Record<string, string> {
-    return Object.fromEntries(
-        text
-            .split("\n")
-            .filter((l) => l && !l.startsWith("#"))
-            .map((l) => [l.slice(0, l.indexOf(" ")), l.slice(l.indexOf(" ") + 1)]),
-    );
-}
+const conf = parseSparkProperties;
 
 describe("Spark event logs with the history server on", () => {
     let r: RenderedStack;

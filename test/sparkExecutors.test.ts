@@ -9,6 +9,7 @@ import { sparkDriverRoleRules, sparkPortRanges, SPARK_DRIVER_LABELS } from "../c
 import { EXECUTOR_SERVICE_ACCOUNT, NOTEBOOK_SERVICE_ACCOUNT, SparkExecutors, SparkExecutorsArgs } from "../components/sparkExecutors";
 import { fakeDigest, RecordedResource, ResourceRecorder, settle, setupMocks, valueOf } from "./helpers/mocks";
 import { kubernetesGvk, validateKubernetesObject } from "./helpers/kubeSchema";
+import { parseSparkProperties } from "./helpers/sparkProperties";
 
 const IMAGE = `registry.example.com/ds-platform/notebook@sha256:${fakeDigest("cpu")}`;
 const GPU_IMAGE = `registry.example.com/ds-platform/notebook@sha256:${fakeDigest("gpu")}`;
@@ -48,14 +49,7 @@ function k8sObjects(recorder: ResourceRecorder): { r: RecordedResource; obj: Rec
     });
 }
 
-function conf(text: string): Record<string, string> {
-    return Object.fromEntries(
-        text
-            .split("\n")
-            .filter((l) => l && !l.startsWith("#"))
-            .map((l) => [l.slice(0, l.indexOf(" ")), l.slice(l.indexOf(" ") + 1)]),
-    );
-}
+const conf = parseSparkProperties;
 
 describe("SparkExecutors with defaults", () => {
     let out: Rendered;
