@@ -26,13 +26,26 @@ mkdir -p "$OUT" "$LOGS" "$GOMODCACHE" "$GOCACHE"
 ensure_packages || die "could not install the Debian packages the cluster needs (apt-get failed)"
 
 # ---------------------------------------------------------------- helpers
+# module_dir MODULE VERSION: downloads a module, prints its module-cache
+# directory; on failure prints the proxy's reason (e.g. "not available").
+module_dir() {
+  local json dir err
+  json=$(go mod download -json "$1@$2" 2>&1) || true
+  dir=$(sed -n 's/^\t"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")
+  if [ -z "$dir" ] || [ ! -d "$dir" ]; then
+    err=$(sed -n 's/^\t"Error": "\(.*\)",\{0,1\}$/\1/p' <<<"$json" | sed 's/\\n\\tserver response: */: /; s/\\n.*//')
+    echo "go mod download $1@$2 failed: ${err:-$(tail -n1 <<<"$json")}"
+    return 1
+  fi
+  echo "$dir"
+}
+
 # module_src MODULE VERSION DEST: a writable copy of a module's source from the
 # module cache. Building inside it keeps the module's own go.mod, go.sum and
 # replace directives (which `go install pkg@version` refuses).
 module_src() {
   local dir
-  dir=$(go mod download -json "$1@$2" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
-  if [ -z "$dir" ] || [ ! -d "$dir" ]; then echo "go mod download $1@$2 failed"; return 1; fi
+  dir=$(module_dir "$1" "$2") || { echo "$dir"; return 1; }
   rm -rf "$3"; cp -r "$dir" "$3"; chmod -R u+w "$3"
 }
 
@@ -49,9 +62,9 @@ wrapper_module() {
 # module (replaced by ./staging/... in kubernetes' own go.mod, which the
 # module zip does not contain) pointed at its published v0 tag instead.
 build_kubernetes() {
-  local d=$1 src=$1/src mod staging m c p
+  local d=$1 src=$1/src mod staging m c p out
   wrapper_module "$src" "k8s.io/kubernetes@$K8S_VERSION"
-  (cd "$src" && go mod download -json "k8s.io/kubernetes@$K8S_VERSION" >/dev/null)
+  out=$(module_dir k8s.io/kubernetes "$K8S_VERSION") || { echo "$out"; return 1; }
   mod="$GOMODCACHE/cache/download/k8s.io/kubernetes/@v/$K8S_VERSION.mod"
   staging=$(awk '$2 == "=>" && $3 ~ /^\.\/staging\// {print $1}' "$mod")
   [ -n "$staging" ] || { echo "no staging modules found in $mod"; return 1; }
@@ -142,7 +155,7 @@ build_distribution() {
 # cache (no image registry is reachable to pull registry.k8s.io/pause).
 build_pause() {
   local d=$1 dir
-  dir=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  dir=$(module_dir k8s.io/kubernetes "$K8S_VERSION") || { echo "$dir"; return 1; }
   [ -f "$dir/build/pause/linux/pause.c" ] || { echo "pause.c not found in k8s.io/kubernetes@$K8S_VERSION"; return 1; }
   mkdir -p "$d/bin"
   gcc -Os -Wall -Werror -static -DVERSION="v$PAUSE_VERSION" -o "$d/bin/pause" "$dir/build/pause/linux/pause.c"
@@ -178,7 +191,11 @@ for c in "${want[@]}"; do
   lf=$LOGS/${DIR_OF[$c]}.log
   log "${DIR_OF[$c]}: building (log: $lf)"
   t0=$(date +%s)
-  if ! "build_${c//-/_}" "$d" >"$lf" 2>&1; then
+  # A background subshell keeps set -e in force inside the build function
+  # (calling it as an `if` condition would switch errexit off).
+  ( "build_${c//-/_}" "$d" ) >"$lf" 2>&1 &
+  if ! wait "$!"; then
+    rm -rf "$d"
     # The last line of a go/gcc failure that is not a continuation, a download
     # note or a blank is usually the reason.
     reason=$(grep -vE '^([[:space:]]|\(|go: downloading|$)' "$lf" | tail -1 || true)
