@@ -356,6 +356,57 @@ export const gpuPoolsSchema = z
     .default([])
     .describe("GPU node pools. On aws, managed node groups scaling from zero; on kubeconfig, existing nodes the admin labelled and tainted. Default: []");
 
+/** Key prefix of the data bucket that model services read (their IRSA role allows nothing else). */
+export const MODEL_PREFIX = "models/";
+/** `pvc://<claim>/<path>` (a file on a volume) or `s3://<bucket>/<key>` (an object of the data bucket). */
+const MODEL_ARTIFACT = /^(pvc:\/\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/[^\s]*[^\s/]$/;
+
+export const modelSchema = z.strictObject({
+    name: dnsLabel.max(57).describe("Model service name, unique, at most 57 characters; its Deployment, Service and ServiceAccount are model-<name>"),
+    artifact: z
+        .string()
+        .regex(MODEL_ARTIFACT, "pvc://<claim>/<path> (a file on a PersistentVolumeClaim of the namespace) or s3://<bucket>/<key> (aws: the data bucket)")
+        .describe(
+            "The fitted scikit-learn estimator, saved with joblib.dump (or pickle): pvc://<claim>/<path>, a file on a PersistentVolumeClaim of the platform namespace, mounted read-only; or s3://<bucket>/<key> on aws, an object of the data bucket under models/, read through the service's own IRSA role",
+        ),
+    replicas: positiveInt.max(100).default(1).describe("Replicas, and the autoscaler's minimum. Default: 1"),
+    maxReplicas: positiveInt.max(100).optional().describe("The autoscaler's maximum (CPU utilisation). Default: 2 x replicas"),
+    targetCpuUtilization: positiveInt.max(100).default(70).describe("Average CPU use, in percent of the request, the autoscaler keeps. Default: 70"),
+    cpu: z
+        .strictObject({ guarantee: cpu.describe("Requested cores"), limit: cpu.describe("Core limit") })
+        .default({ guarantee: 0.25, limit: 1 })
+        .describe("CPU request and limit of each replica, in cores. Default: 0.25 and 1"),
+    memory: z
+        .strictObject({ guarantee: memory.describe("Requested memory"), limit: memory.describe("Memory limit") })
+        .default({ guarantee: "512Mi", limit: "1Gi" })
+        .describe("Memory request and limit of each replica; the model is held in memory. Default: 512Mi and 1Gi"),
+    gpus: nonNegativeInt.max(16).default(0).describe("nvidia.com/gpu per replica; above 0 the replicas run on a GPU pool. Default: 0"),
+    gpuPool: dnsLabel.optional().describe("GPU pool of the replicas. Default: the first GPU pool"),
+    image: z.enum(["cpu", "gpu"]).default("cpu").describe("Image variant: cpu or gpu (needs image.gpu). Default: cpu"),
+    port: port.default(8080).describe("Port the server listens on, and the Service's port. Default: 8080"),
+    allowFrom: z
+        .record(z.string().min(1), z.string())
+        .optional()
+        .describe("Pod labels of the clients allowed to call the service (NetworkPolicy). Default: every pod of the platform namespace"),
+    ingress: z
+        .strictObject({
+            host: z
+                .string()
+                .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, "a DNS host name such as iris.models.example.com")
+                .describe("Public host name; the whole host serves the model"),
+            ingressClassName: z.string().min(1).default("nginx").describe("IngressClass. Default: nginx"),
+            clusterIssuer: z.string().min(1).default("letsencrypt").describe("cert-manager ClusterIssuer of the TLS certificate. Default: letsencrypt"),
+            controllerNamespace: dnsLabel.default("ingress-nginx").describe("Namespace of the ingress controller, whose pods the NetworkPolicy admits. Default: ingress-nginx"),
+        })
+        .optional()
+        .describe("Publish the model outside the cluster through an Ingress with TLS from cert-manager. Default: none (in-cluster only)"),
+});
+
+export const modelsSchema = z
+    .array(modelSchema)
+    .default([])
+    .describe("Models served over HTTP by the notebook image (`entrypoint.sh serve`): POST /predict, GET /healthz. Default: []");
+
 export const sparkSchema = z
     .strictObject({
         namespace: dnsLabel
@@ -490,6 +541,7 @@ const platformObject = z.strictObject({
         hub: hubSchema.describe("JupyterHub"),
         profiles: profilesSchema,
         gpuPools: gpuPoolsSchema,
+        models: modelsSchema,
         spark: sparkSchema.describe("Client-mode Spark from notebooks"),
         aws: awsSchema.optional().describe("AWS settings (provider aws)"),
         tags: tagsSchema.describe("Cost tags on every AWS resource"),
@@ -511,6 +563,7 @@ export type PlatformConfig = Omit<z.output<typeof platformSchema>, "cluster"> & 
 };
 export type Profile = z.output<typeof profileSchema>;
 export type GpuPoolConfig = z.output<typeof gpuPoolSchema>;
+export type ModelConfig = z.output<typeof modelSchema>;
 export type SparkConfig = z.output<typeof sparkSchema>;
 export type HubConfig = z.output<typeof hubSchema>;
 export type RegistryConfig = z.output<typeof registrySchema>;
@@ -650,7 +703,52 @@ function checkCombinations(c: z.output<typeof platformObject>, ctx: z.Refinement
     if (c.cluster.provider === "aws" && c.cluster.kubernetesVersion !== undefined) {
         issue(["cluster", "kubernetesVersion"], "is for existing (kubeconfig) clusters; on aws the cluster's version is aws.kubernetesVersion");
     }
+    checkModels(c, issue);
     nodeFitProblems(c).forEach((p) => issue(p.path, p.message));
+}
+
+/** Model services: unique names, sizes, GPU placement and where the artifact may come from. */
+function checkModels(c: z.output<typeof platformObject>, issue: (path: (string | number)[], message: string) => void): void {
+    const poolNames = new Set(c.gpuPools.map((p) => p.name));
+    duplicates(c.models.map((m) => m.name)).forEach((i) => issue(["models", i, "name"], "must be unique among models"));
+    c.models.forEach((m, i) => {
+        const at = (...rest: string[]) => ["models", i, ...rest];
+        if (m.maxReplicas !== undefined && m.maxReplicas < m.replicas) {
+            issue(at("maxReplicas"), `must be at least replicas (${m.replicas})`);
+        }
+        if (m.cpu.guarantee > m.cpu.limit) {
+            issue(at("cpu", "guarantee"), `must not exceed cpu.limit (${m.cpu.limit})`);
+        }
+        if ([m.memory.guarantee, m.memory.limit].every((q) => MEMORY_QUANTITY.test(q)) && memoryBytes(m.memory.guarantee) > memoryBytes(m.memory.limit)) {
+            issue(at("memory", "guarantee"), `must not exceed memory.limit (${m.memory.limit})`);
+        }
+        if (m.gpus > 0 && poolNames.size === 0) {
+            issue(at("gpus"), "asks for GPUs but the stack has no gpuPools; add a GPU pool or set gpus: 0");
+        }
+        if (m.gpuPool !== undefined && !poolNames.has(m.gpuPool)) {
+            issue(at("gpuPool"), `names no GPU pool; allowed: ${[...poolNames].join(", ") || "(none configured)"}`);
+        }
+        if (m.gpuPool !== undefined && m.gpus === 0) {
+            issue(at("gpuPool"), "is set but gpus is 0; a CPU model never lands on GPU nodes");
+        }
+        const pool = c.gpuPools.find((g) => g.name === (m.gpuPool ?? c.gpuPools[0]?.name));
+        if (pool && m.gpus > pool.gpusPerNode) {
+            issue(at("gpus"), `exceeds the ${pool.gpusPerNode} GPUs per node of pool ${pool.name}`);
+        }
+        if (m.image === "gpu" && !c.image.gpu) {
+            issue(at("image"), "gpu needs image.gpu: true so the gpu image is built");
+        }
+        const s3 = /^s3:\/\/([^/]+)\/(.*)$/.exec(m.artifact);
+        if (s3 && c.cluster.provider !== "aws") {
+            issue(at("artifact"), "names an s3:// object, which needs cluster.provider aws (the data bucket and IRSA); on kubeconfig clusters use pvc://<claim>/<path>");
+        }
+        if (s3 && c.cluster.provider === "aws" && !s3[2].startsWith(MODEL_PREFIX)) {
+            issue(at("artifact"), `must name a key under ${MODEL_PREFIX} of the data bucket, the only prefix model services may read`);
+        }
+        if (s3 && c.aws?.dataBucketName !== undefined && s3[1] !== c.aws.dataBucketName) {
+            issue(at("artifact"), `names bucket ${s3[1]}, but model services may read only the data bucket ${c.aws.dataBucketName} (aws.dataBucketName)`);
+        }
+    });
 }
 
 /** GPU executors the pools can hold at once: each node fits floor(gpusPerNode / gpusPerExecutor). */
@@ -838,7 +936,7 @@ export function parsePlatformConfig(raw: unknown, secrets: SecretPresence = {}):
 }
 
 /** The project's stack-config keys, in the order they are documented. */
-export const CONFIG_KEYS = ["cluster", "registry", "image", "hub", "profiles", "gpuPools", "spark", "aws", "tags", "images", "protectData"] as const;
+export const CONFIG_KEYS = ["cluster", "registry", "image", "hub", "profiles", "gpuPools", "models", "spark", "aws", "tags", "images", "protectData"] as const;
 /** Secret stack-config keys, set with `pulumi config set --secret`. */
 export const SECRET_KEYS = ["hubPassword", "hubAdminPassword", "oauthClientSecret", "registryPassword"] as const;
 /** What each secret is for; the project file and the README are generated from these. */

@@ -3,7 +3,7 @@
  * drift from what the program accepts. `npm run docs` writes it into README.md; a test checks it.
  */
 import { z } from "zod";
-import { CONFIG_KEYS, platformSchema, SECRET_DESCRIPTIONS, SECRET_KEYS } from "./config";
+import { platformSchema, SECRET_DESCRIPTIONS, SECRET_KEYS } from "./config";
 
 interface JsonSchema {
     type?: string | string[];
@@ -49,23 +49,3 @@ export function configReference(): string {
     return lines.join("\n");
 }
 
-/**
- * The `config:` block of Pulumi.yaml: one description per stack key, generated from the same schema
- * (section description and its fields) so `pulumi config` help never drifts from what is accepted.
- */
-export function projectConfigBlock(project = "ds-platform"): string {
-    const schema = z.toJSONSchema(platformSchema, { io: "input", unrepresentable: "any" }) as JsonSchema;
-    const lines = ["config:"];
-    const describe = (key: string, text: string) => lines.push(`  ${project}:${key}:`, `    description: ${JSON.stringify(text)}`);
-    for (const key of CONFIG_KEYS) {
-        const s = schema.properties?.[key] ?? {};
-        const fields = s.properties ?? (s.type === "array" ? s.items?.properties : undefined);
-        const shape = fields ? `${s.type === "array" ? "A list of" : "Keys:"} {${Object.keys(fields).join(", ")}}.` : `A ${typeOf(s)}.`;
-        const text = (s.description ?? key).replace(/\.?$/, ".");
-        describe(key, `${text} ${shape} See the configuration reference in README.md.`);
-    }
-    for (const key of SECRET_KEYS) {
-        describe(key, `Secret. ${SECRET_DESCRIPTIONS[key]}. Set with: pulumi config set --secret ${key} <value>`);
-    }
-    return lines.join("\n") + "\n";
-}

@@ -8,6 +8,7 @@ export * from "./jupyterHub";
 export * from "./hubValues";
 export * from "./sparkExecutors";
 export * from "./sparkConf";
+export * from "./modelService";
 export * from "./awsCluster";
 export * from "./nvidiaDevicePlugin";
 export * from "./clusterAutoscaler";

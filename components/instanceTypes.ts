@@ -200,6 +200,8 @@ export interface NodeFitConfig {
     aws?: { systemNodes: { instanceType: string }; cpuNodes: { instanceType: string } };
     gpuPools: { name: string; instanceTypes: string[]; gpusPerNode: number }[];
     profiles: { name: string; cpu: { guarantee: number; limit: number }; memory: { guarantee: string; limit: string }; gpus: number; gpuPool?: string }[];
+    /** Model services (config `models`): each replica is a pod sized like a profile. */
+    models?: { name: string; cpu: { guarantee: number; limit: number }; memory: { guarantee: string; limit: string }; gpus: number; gpuPool?: string }[];
     spark: {
         executor: { cores: number; memory: string; memoryOverhead: string };
         gpuExecutors: { enabled: boolean; pools?: string[] };
@@ -307,34 +309,38 @@ export function nodeFitProblems(c: NodeFitConfig): NodeFitProblem[] {
     const smallest = (group: NodeGroupRef, metric: (a: Allocatable) => number): Allocatable =>
         group.types.map(allocatable).reduce((min, a) => (metric(a) < metric(min) ? a : min));
 
-    c.profiles.forEach((p, i) => {
+    const sized = [
+        ...c.profiles.map((p, i) => ({ p, key: "profiles", i, kind: "profile", pod: "notebook" })),
+        ...(c.models ?? []).map((p, i) => ({ p, key: "models", i, kind: "model", pod: "model replica" })),
+    ];
+    sized.forEach(({ p, key, i, kind, pod }) => {
         const group = p.gpus > 0 ? pools.get(p.gpuPool ?? c.gpuPools[0]?.name ?? "") : cpuGroup;
         if (!group) {
             return; // an unknown type or pool, reported on its own
         }
-        const who = `profile ${p.name} on ${group.describe}`;
+        const who = `${kind} ${p.name} on ${group.describe}`;
         const memNode = smallest(group, (a) => a.memoryMiB);
         const limit = quantityMiB(p.memory.limit);
         const capacity = INSTANCE_TYPES[memNode.type].memoryMiB;
         if (limit !== undefined && limit >= capacity) {
             problems.push({
-                path: ["profiles", i, "memory", "limit"],
+                path: [key, i, "memory", "limit"],
                 message:
-                    `must be below the ${capacity} MiB of memory of instance type ${memNode.type} (${who}): a limit at or above the node's memory lets one notebook ` +
+                    `must be below the ${capacity} MiB of memory of instance type ${memNode.type} (${who}): a limit at or above the node's memory lets one ${pod} ` +
                     `exhaust the node; allowed: at most the ${mib(memNode.memoryMiB)} allocatable (${Math.floor(memNode.memoryMiB / 1024)}Gi), or a larger instance type`,
             });
         }
         const request = quantityMiB(p.memory.guarantee);
         if (request !== undefined && request > memNode.memoryMiB) {
             problems.push({
-                path: ["profiles", i, "memory", "guarantee"],
+                path: [key, i, "memory", "guarantee"],
                 message: `exceeds the ${mib(memNode.memoryMiB)} allocatable memory of instance type ${memNode.type} (${who}): ${memoryBreakdown(memNode)}; such a pod is never scheduled`,
             });
         }
         const cpuNode = smallest(group, (a) => a.millicores);
         if (p.cpu.guarantee * 1000 > cpuNode.millicores) {
             problems.push({
-                path: ["profiles", i, "cpu", "guarantee"],
+                path: [key, i, "cpu", "guarantee"],
                 message: `exceeds the ${cores(cpuNode.millicores)} allocatable cores of instance type ${cpuNode.type} (${who}): ${cpuBreakdown(cpuNode)}; such a pod is never scheduled`,
             });
         }

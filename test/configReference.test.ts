@@ -3,7 +3,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { configReference } from "../components/configReference";
 import { CONFIG_KEYS, SECRET_KEYS } from "../components/config";
-import { withProjectConfig, withReference } from "../scripts/config-reference";
+import { parse } from "yaml";
+import { withReference } from "../scripts/config-reference";
 
 const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
 
@@ -21,14 +22,11 @@ test("the reference documents every stack key and every secret", () => {
     expect(rows.filter((r) => /\|\s*\|$/.test(r))).toEqual([]);
 });
 
-test("Pulumi.yaml's config descriptions are the generated ones (run `npm run docs`)", () => {
-    const project = fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8");
-    expect(withProjectConfig(project)).toBe(project);
-});
-
-test("Pulumi.yaml declares every config key with a description", () => {
-    const project = fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8");
-    for (const key of [...CONFIG_KEYS, ...SECRET_KEYS]) {
-        expect(project).toMatch(new RegExp(`ds-platform:${key}:\\n\\s+description: .+`));
-    }
+test("Pulumi.yaml declares no config keys: the CLI would require every key declared without a default", () => {
+    // A declared key without a default makes `pulumi up` stop with "missing configuration values",
+    // and a default would shadow the schema's own (defaults live in one place: components/config.ts).
+    // The keys are documented by the generated reference in README.md instead.
+    const project = parse(fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8"));
+    expect(project.name).toBe("ds-platform");
+    expect(project.config).toBeUndefined();
 });
