@@ -5,6 +5,9 @@
 #                            scheduler expects: it creates executor pods from
 #                            this image with the argument "executor" and passes
 #                            everything else in SPARK_* environment variables.
+#   entrypoint.sh serve ...  serve a scikit-learn model over HTTP (serve.py:
+#                            /healthz, /predict; MODEL_ARTIFACT names the
+#                            model file or s3:// object; --help for options).
 #   entrypoint.sh CMD...     anything else is exec'd unchanged
 #                            (jupyterhub-singleuser, bash, python, ...).
 set -euo pipefail
@@ -81,6 +84,10 @@ case "$1" in
   executor)
     shift
     run_executor "$@"
+    ;;
+  serve)
+    shift
+    exec "${VIRTUAL_ENV:-/opt/venv}/bin/python" /opt/ds-platform/serve.py "$@"
     ;;
   *)
     exec "$@"
