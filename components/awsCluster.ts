@@ -153,8 +153,8 @@ export interface AwsClusterArgs {
     tags: { owner: string; costCenter?: string };
     /** Protect and retain the data bucket and user volumes (config `protectData`). Required. */
     protect: boolean;
-    /** The Spark service accounts granted bucket access through IRSA. Required. */
-    serviceAccounts: { notebook: ServiceAccountRef; executor: ServiceAccountRef };
+    /** The Spark service accounts granted bucket access through IRSA (history: event logs, read-only). Required (history: optional) */
+    serviceAccounts: { notebook: ServiceAccountRef; executor: ServiceAccountRef; history?: ServiceAccountRef };
     /** EKS cluster name. Default: `<project>-<stack>`. */
     clusterName?: string;
     /** Mirrors of the add-on images, pinned by digest (config `images`). Default: the charts' and the version table's */
@@ -189,6 +189,8 @@ export class AwsCluster extends pulumi.ComponentResource {
     public readonly eventLogUri: pulumi.Output<string>;
     public readonly notebookRoleArn: pulumi.Output<string>;
     public readonly executorRoleArn: pulumi.Output<string>;
+    /** Read-only event-log role of the history server's service account, when one was given. */
+    public readonly historyRoleArn?: pulumi.Output<string>;
 
     constructor(name: string, args: AwsClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ds-platform:aws:AwsCluster", name, {}, opts);
@@ -406,6 +408,7 @@ export class AwsCluster extends pulumi.ComponentResource {
         this.eventLogUri = bucket.eventLogUri;
         this.notebookRoleArn = bucket.notebookRoleArn;
         this.executorRoleArn = bucket.executorRoleArn;
+        this.historyRoleArn = bucket.historyRoleArn;
         this.registerOutputs({
             kubeconfig: this.kubeconfig,
             clusterName: this.clusterName,
@@ -419,6 +422,7 @@ export class AwsCluster extends pulumi.ComponentResource {
             eventLogUri: this.eventLogUri,
             notebookRoleArn: this.notebookRoleArn,
             executorRoleArn: this.executorRoleArn,
+            historyRoleArn: this.historyRoleArn,
         });
     }
 

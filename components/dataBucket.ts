@@ -87,6 +87,24 @@ export function bucketAccessPolicy(bucketArn: string, keyArn: string): PolicyDoc
     };
 }
 
+/** Read-only access to the Spark event logs (for a history server): list them and read them. */
+export function eventLogReadPolicy(bucketArn: string, keyArn: string): PolicyDocument {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "ListEventLogs",
+                Effect: "Allow",
+                Action: ["s3:ListBucket", "s3:GetBucketLocation"],
+                Resource: bucketArn,
+                Condition: { StringLike: { "s3:prefix": [SPARK_EVENT_LOG_PREFIX, `${SPARK_EVENT_LOG_PREFIX}*`] } },
+            },
+            { Sid: "ReadEventLogs", Effect: "Allow", Action: ["s3:GetObject"], Resource: `${bucketArn}/${SPARK_EVENT_LOG_PREFIX}*` },
+            { Sid: "UseBucketKey", Effect: "Allow", Action: ["kms:Decrypt"], Resource: keyArn },
+        ],
+    };
+}
+
 /** Bucket policy refusing every request that is not made over TLS. */
 export function tlsOnlyBucketPolicy(bucketArn: string): PolicyDocument {
     return {
@@ -113,8 +131,11 @@ export interface DataBucketArgs {
     oidcProviderArn: pulumi.Input<string>;
     /** The cluster's OIDC issuer URL (with or without https://). Required. */
     oidcIssuer: pulumi.Input<string>;
-    /** Service accounts granted bucket access, each through its own role. Required. */
-    serviceAccounts: { notebook: ServiceAccountRef; executor: ServiceAccountRef };
+    /**
+     * Service accounts granted bucket access, each through its own role; `history` (a Spark history
+     * server) may only read the event logs. Required (history: optional)
+     */
+    serviceAccounts: { notebook: ServiceAccountRef; executor: ServiceAccountRef; history?: ServiceAccountRef };
 }
 
 /**
@@ -130,6 +151,8 @@ export class DataBucket extends pulumi.ComponentResource {
     public readonly notebookRoleArn: pulumi.Output<string>;
     /** Role for the executor service account. */
     public readonly executorRoleArn: pulumi.Output<string>;
+    /** Read-only role for the history server's service account, when one was given. */
+    public readonly historyRoleArn?: pulumi.Output<string>;
 
     constructor(name: string, args: DataBucketArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ds-platform:aws:DataBucket", name, {}, opts);
@@ -168,8 +191,16 @@ export class DataBucket extends pulumi.ComponentResource {
             { parent: this, dependsOn: [publicAccess] },
         );
 
+        // Spark requires spark.eventLog.dir to exist (drivers and the history server fail without it);
+        // S3A takes an empty object whose key ends in "/" for a directory.
+        new aws.s3.BucketObjectv2(
+            `${name}-event-log-dir`,
+            { bucket: bucket.bucket, key: SPARK_EVENT_LOG_PREFIX, content: "", contentType: "application/x-directory" },
+            { parent: this, dependsOn: [publicAccess] },
+        );
+
         const accessPolicy = pulumi.all([bucket.arn, key.arn]).apply(([b, k]) => JSON.stringify(bucketAccessPolicy(b, k)));
-        const role = (roleName: string, serviceAccount: ServiceAccountRef): pulumi.Output<string> => {
+        const role = (roleName: string, serviceAccount: ServiceAccountRef, policy = accessPolicy): pulumi.Output<string> => {
             const r = new aws.iam.Role(
                 `${name}-${roleName}`,
                 {
@@ -180,7 +211,7 @@ export class DataBucket extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
-            new aws.iam.RolePolicy(`${name}-${roleName}-bucket`, { role: r.id, policy: accessPolicy }, { parent: this });
+            new aws.iam.RolePolicy(`${name}-${roleName}-bucket`, { role: r.id, policy }, { parent: this });
             return r.arn;
         };
 
@@ -189,12 +220,17 @@ export class DataBucket extends pulumi.ComponentResource {
         this.eventLogUri = pulumi.interpolate`s3a://${bucket.bucket}/${SPARK_EVENT_LOG_PREFIX}`;
         this.notebookRoleArn = role("notebook", args.serviceAccounts.notebook);
         this.executorRoleArn = role("executor", args.serviceAccounts.executor);
+        if (args.serviceAccounts.history) {
+            const readPolicy = pulumi.all([bucket.arn, key.arn]).apply(([b, k]) => JSON.stringify(eventLogReadPolicy(b, k)));
+            this.historyRoleArn = role("history", args.serviceAccounts.history, readPolicy);
+        }
         this.registerOutputs({
             bucketName: this.bucketName,
             bucketArn: this.bucketArn,
             eventLogUri: this.eventLogUri,
             notebookRoleArn: this.notebookRoleArn,
             executorRoleArn: this.executorRoleArn,
+            historyRoleArn: this.historyRoleArn,
         });
     }
 }

@@ -149,6 +149,37 @@ export interface SparkDefaultsOptions {
     eventLogDir?: string;
     /** Whether the event log directory is on S3 (s3a://, credentials from the pod's web identity). */
     eventLogS3?: boolean;
+    /** S3 through Hadoop's S3A connector (the platform's data bucket), with the pods' web identity. Default: not configured */
+    s3?: S3AccessOptions;
+}
+
+/** How Spark reaches S3: the bucket's region and, for S3-compatible stores, an endpoint. */
+export interface S3AccessOptions {
+    /** Region of the bucket (fs.s3a.endpoint.region). Required. */
+    region: string;
+    /** Endpoint URL (fs.s3a.endpoint), e.g. a VPC or FIPS endpoint. Default: the region's S3 endpoint */
+    endpoint?: string;
+    /** Path-style requests (fs.s3a.path.style.access), for stores without virtual-host buckets. Default: false */
+    pathStyleAccess?: boolean;
+}
+
+/**
+ * Hadoop S3A settings (as spark.hadoop.* properties) for driver, executors and the history server:
+ * credentials only from the web-identity token IRSA projects into the pod (AWS_ROLE_ARN,
+ * AWS_WEB_IDENTITY_TOKEN_FILE), and the bucket's region so no region lookup is needed.
+ */
+export function s3aProperties(s3?: S3AccessOptions): Map<string, string> {
+    const conf = new Map<string, string>([["spark.hadoop.fs.s3a.aws.credentials.provider", S3_WEB_IDENTITY_PROVIDER]]);
+    if (s3) {
+        conf.set("spark.hadoop.fs.s3a.endpoint.region", s3.region);
+        if (s3.endpoint) {
+            conf.set("spark.hadoop.fs.s3a.endpoint", s3.endpoint);
+        }
+        if (s3.pathStyleAccess) {
+            conf.set("spark.hadoop.fs.s3a.path.style.access", "true");
+        }
+    }
+    return conf;
 }
 
 /** Bytes of a Spark size such as 512m or 4g (binary units, as Spark reads them). */
@@ -234,8 +265,10 @@ export function sparkDefaults(opts: SparkDefaultsOptions): Map<string, string> {
         conf.set("spark.eventLog.enabled", "true");
         conf.set("spark.eventLog.dir", opts.eventLogDir);
         conf.set("spark.eventLog.rolling.enabled", "true");
-        if (opts.eventLogS3) {
-            conf.set("spark.hadoop.fs.s3a.aws.credentials.provider", S3_WEB_IDENTITY_PROVIDER);
+    }
+    if (opts.s3 || (opts.eventLogDir && opts.eventLogS3)) {
+        for (const [key, value] of s3aProperties(opts.s3)) {
+            conf.set(key, value);
         }
     }
     // spark.pyspark.python is left unset: the image's PYSPARK_PYTHON names the same interpreter in

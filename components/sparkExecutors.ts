@@ -24,7 +24,8 @@ import {
     NOTEBOOK_SERVICE_ACCOUNT,
     renderPodTemplate,
     renderSparkDefaults,
-    S3_WEB_IDENTITY_PROVIDER,
+    S3AccessOptions,
+    s3aProperties,
     SPARK_CONF_DIR,
     SPARK_DEFAULTS_FILE,
     SPARK_DRIVER_LABELS,
@@ -90,6 +91,13 @@ export interface SparkExecutorsArgs {
     imagePullSecretName?: pulumi.Input<string>;
     /** Annotations of the notebook and history ServiceAccounts (e.g. the notebook IRSA role ARN). Default: none */
     serviceAccountAnnotations?: pulumi.Input<Record<string, string>>;
+    /**
+     * Annotations of the history server's ServiceAccount instead of serviceAccountAnnotations (e.g. an
+     * IRSA role whose trust policy names that account and that may read the event logs). Default: serviceAccountAnnotations
+     */
+    historyServiceAccountAnnotations?: pulumi.Input<Record<string, string>>;
+    /** S3 through Hadoop's S3A connector with the pods' web identity, in every pod's Spark conf (the data bucket's region). Default: not configured */
+    s3?: S3AccessOptions;
     /** Annotations of the executor ServiceAccount (e.g. its own IRSA role ARN, trusted by that account only). Default: none */
     executorServiceAccountAnnotations?: pulumi.Input<Record<string, string>>;
     /** Event log location; a history server needs it. Default: no event logs */
@@ -280,6 +288,7 @@ export class SparkExecutors extends pulumi.ComponentResource {
                     imagePullSecretName: pullSecret,
                     eventLogDir: logDir,
                     eventLogS3,
+                    s3: args.s3,
                 });
                 const template = { spark, image, uid: args.uid, gid: args.gid, priorityClassName: priorityClass, matchNodePurpose };
                 const data: Record<string, string> = {
@@ -343,7 +352,7 @@ export class SparkExecutors extends pulumi.ComponentResource {
             const historySa = new k8s.core.v1.ServiceAccount(
                 `${name}-history-sa`,
                 {
-                    metadata: { name: HISTORY_SERVICE_ACCOUNT, namespace: args.notebookNamespace, annotations: eventLogS3 ? args.serviceAccountAnnotations : undefined },
+                    metadata: { name: HISTORY_SERVICE_ACCOUNT, namespace: args.notebookNamespace, annotations: eventLogS3 ? (args.historyServiceAccountAnnotations ?? args.serviceAccountAnnotations) : undefined },
                     automountServiceAccountToken: false,
                     imagePullSecrets: pullSecrets,
                 },
@@ -354,7 +363,8 @@ export class SparkExecutors extends pulumi.ComponentResource {
                 [
                     `-Dspark.history.fs.logDirectory=${dir}`,
                     `-Dspark.history.ui.port=${HISTORY_UI_PORT}`,
-                    ...(eventLogS3 ? [`-Dspark.hadoop.fs.s3a.aws.credentials.provider=${S3_WEB_IDENTITY_PROVIDER}`] : []),
+                    // The server reads no spark-defaults.conf (none is mounted): the S3A settings go here.
+                    ...(eventLogS3 ? [...s3aProperties(args.s3)].map(([key, value]) => `-D${key}=${value}`) : []),
                 ].join(" "),
             );
             new k8s.apps.v1.Deployment(

@@ -4,6 +4,7 @@ import {
     DataBucket,
     SPARK_EVENT_LOG_PREFIX,
     bucketAccessPolicy,
+    eventLogReadPolicy,
     generatedBucketName,
     irsaTrustPolicy,
     oidcIssuerHostPath,
@@ -74,7 +75,7 @@ describe("bucket policies", () => {
 });
 
 describe("DataBucket", () => {
-    async function build(protect: boolean) {
+    async function build(protect: boolean, history = false) {
         const recorder = setupMocks();
         const options = new Map<string, pulumi.ResourceOptions>();
         const bucket = new DataBucket(
@@ -84,7 +85,11 @@ describe("DataBucket", () => {
                 protect,
                 oidcProviderArn: OIDC_ARN,
                 oidcIssuer: ISSUER,
-                serviceAccounts: { notebook: { namespace: "hub", name: "nb" }, executor: { namespace: "jobs", name: "ex" } },
+                serviceAccounts: {
+                    notebook: { namespace: "hub", name: "nb" },
+                    executor: { namespace: "jobs", name: "ex" },
+                    ...(history ? { history: { namespace: "hub", name: "spark-history" } } : {}),
+                },
             },
             { transformations: [(t) => (options.set(t.name, t.opts), undefined)] },
         );
@@ -132,11 +137,26 @@ describe("DataBucket", () => {
         expect(await valueOf(bucket.executorRoleArn)).toBe("arn:aws:iam::123456789012:role/d-executor");
     });
 
+    test("a read-only event-log role for the history server, and the spark-events/ directory marker", async () => {
+        const { recorder, bucket } = await build(true, true);
+        const roles = recorder.ofType("aws:iam/role:Role");
+        expect(roles.map((r) => r.name).sort()).toEqual(["d-executor", "d-history", "d-notebook"]);
+        const trust = JSON.parse(roles.find((r) => r.name === "d-history")!.inputs.assumeRolePolicy);
+        expect(trust.Statement[0].Condition.StringEquals["oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub"]).toBe("system:serviceaccount:hub:spark-history");
+        const policy = JSON.parse(recorder.one("aws:iam/rolePolicy:RolePolicy", (n) => n === "d-history-bucket").inputs.policy);
+        expect(policy).toEqual(eventLogReadPolicy("arn:aws:s3:::team-data", "arn:aws:kms:eu-west-1:123456789012:key/d-key"));
+        const actions = policy.Statement.flatMap((s: any) => s.Action);
+        expect(actions.filter((a: string) => /Put|Delete|GenerateDataKey/.test(a))).toEqual([]);
+        expect(await valueOf(bucket.historyRoleArn!)).toBe("arn:aws:iam::123456789012:role/d-history");
+        const marker = recorder.one("aws:s3/bucketObjectv2:BucketObjectv2");
+        expect(marker.inputs).toMatchObject({ bucket: "team-data", key: SPARK_EVENT_LOG_PREFIX, content: "" });
+    });
+
     test("unprotected: generated name, deletable, and every bucket setting names that bucket", async () => {
         const { recorder, options } = await build(false);
         expect(recorder.one("aws:s3/bucket:Bucket").inputs).toMatchObject({ forceDestroy: true, bucket: "ds-platform-test-data-123456789012" });
         const settings = recorder.resources.filter((r) => r.type.startsWith("aws:s3/") && r.type !== "aws:s3/bucket:Bucket");
-        expect(settings).toHaveLength(5);
+        expect(settings).toHaveLength(6);
         expect(settings.every((r) => r.inputs.bucket === "ds-platform-test-data-123456789012")).toBe(true);
         expect(options.get("d-bucket")).toMatchObject({ protect: false, retainOnDelete: false });
     });

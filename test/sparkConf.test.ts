@@ -16,6 +16,8 @@ import {
     KUBERNETES_API_PORTS,
     renderPodTemplate,
     renderSparkDefaults,
+    S3_WEB_IDENTITY_PROVIDER,
+    s3aProperties,
     SPARK_DRIVER_LABELS,
     SPARK_EXECUTOR_LABELS,
     sparkDefaults,
@@ -123,6 +125,21 @@ describe("sparkDefaults", () => {
             "spark.kubernetes.driver.ownPersistentVolumeClaim": "true",
         });
         expect(full.get("spark.hadoop.fs.s3a.aws.credentials.provider")).toMatch(/WebIdentity/);
+    });
+    it("configures S3A with the web identity and the bucket's region whenever S3 is given", () => {
+        expect([...conf.keys()].filter((k) => k.startsWith("spark.hadoop.fs.s3a."))).toEqual([]);
+        const s3 = sparkDefaults({ spark, executorNamespace: "ds", sharedNamespace: true, image: IMAGE, s3: { region: "eu-west-1" } });
+        expect(s3.get("spark.eventLog.enabled")).toBeUndefined();
+        expect(Object.fromEntries([...s3].filter(([k]) => k.startsWith("spark.hadoop.")))).toEqual({
+            "spark.hadoop.fs.s3a.aws.credentials.provider": "software.amazon.awssdk.auth.credentials.WebIdentityTokenFileCredentialsProvider",
+            "spark.hadoop.fs.s3a.endpoint.region": "eu-west-1",
+        });
+        expect(Object.fromEntries(s3aProperties({ region: "us-east-1", endpoint: "https://s3.example.internal", pathStyleAccess: true }))).toEqual({
+            "spark.hadoop.fs.s3a.aws.credentials.provider": S3_WEB_IDENTITY_PROVIDER,
+            "spark.hadoop.fs.s3a.endpoint.region": "us-east-1",
+            "spark.hadoop.fs.s3a.endpoint": "https://s3.example.internal",
+            "spark.hadoop.fs.s3a.path.style.access": "true",
+        });
     });
     it("renders a properties file, one key and value per line, in order", () => {
         const text = renderSparkDefaults(conf);

@@ -230,6 +230,39 @@ describe("SparkExecutors options", () => {
         }
     });
 
+    it("gives the history server its own identity and the S3A region when S3 is configured", async () => {
+        const notebook = { "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/notebook" };
+        const history = { "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/history" };
+        const { recorder, files } = await render(
+            { historyServer: { enabled: true } },
+            {
+                eventLog: { dir: "s3a://data-bucket/spark-events/", s3: true },
+                s3: { region: "eu-west-1" },
+                serviceAccountAnnotations: notebook,
+                historyServiceAccountAnnotations: history,
+            },
+        );
+        const accounts = recorder.ofType("kubernetes:core/v1:ServiceAccount");
+        expect(accounts.find((s) => s.inputs.metadata.name === "spark-history")!.inputs.metadata.annotations).toEqual(history);
+        expect(accounts.find((s) => s.inputs.metadata.name === "notebook")!.inputs.metadata.annotations).toEqual(notebook);
+        const opts = recorder.one("kubernetes:apps/v1:Deployment").inputs.spec.template.spec.containers[0].env[0].value.split(" ");
+        expect(opts).toEqual(
+            expect.arrayContaining([
+                "-Dspark.hadoop.fs.s3a.aws.credentials.provider=software.amazon.awssdk.auth.credentials.WebIdentityTokenFileCredentialsProvider",
+                "-Dspark.hadoop.fs.s3a.endpoint.region=eu-west-1",
+            ]),
+        );
+        expect(conf(files["spark-defaults.conf"])["spark.hadoop.fs.s3a.endpoint.region"]).toBe("eu-west-1");
+    });
+
+    it("configures S3A in notebooks and executors without event logs", async () => {
+        const { files } = await render({}, { s3: { region: "us-east-2" } });
+        const c = conf(files["spark-defaults.conf"]);
+        expect(c["spark.hadoop.fs.s3a.endpoint.region"]).toBe("us-east-2");
+        expect(c["spark.hadoop.fs.s3a.aws.credentials.provider"]).toMatch(/WebIdentityTokenFileCredentialsProvider$/);
+        expect(c["spark.eventLog.enabled"]).toBeUndefined();
+    });
+
     it("keeps file event logs on a shared, protected volume that notebooks must mount", async () => {
         const { recorder, component } = await render({ historyServer: { enabled: true } }, { eventLog: { dir: "file:///var/spark-events" }, protect: true });
         const claim = recorder.one("kubernetes:core/v1:PersistentVolumeClaim");
