@@ -9,10 +9,11 @@ import { AwsCluster } from "./awsCluster";
 import { PlatformConfig, PlatformConfigInput, parsePlatformConfig } from "./config";
 import { GpuNodePool, GpuPlacement } from "./gpuNodePool";
 import { JupyterHub } from "./jupyterHub";
+import { ModelService } from "./modelService";
 import { clusterKubernetesVersion, userSchedulerPin } from "./kubernetesVersions";
 import { NotebookImage } from "./notebookImage";
 import { REGISTRY_PORT, Registry } from "./registry";
-import { EXECUTOR_SERVICE_ACCOUNT, NOTEBOOK_SERVICE_ACCOUNT, SparkExecutors } from "./sparkExecutors";
+import { EXECUTOR_SERVICE_ACCOUNT, HISTORY_SERVICE_ACCOUNT, NOTEBOOK_SERVICE_ACCOUNT, SparkEventLog, SparkExecutors } from "./sparkExecutors";
 
 /** Secrets the platform consumes; each is a Pulumi secret, never plain config. */
 export interface PlatformSecrets {
@@ -43,6 +44,8 @@ export interface DataSciencePlatformArgs {
     profiles?: PlatformConfigInput["profiles"];
     /** GPU node pools. Default: none. */
     gpuPools?: PlatformConfigInput["gpuPools"];
+    /** Models served over HTTP from the notebook image. Default: none. */
+    models?: PlatformConfigInput["models"];
     /** Client-mode Spark. Default: executors of 1 core and 2g, at most 4 per notebook. */
     spark?: PlatformConfigInput["spark"];
     /** AWS settings, required when cluster.provider is aws. Default: none. */
@@ -88,6 +91,8 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
     public readonly image: NotebookImage;
     public readonly spark: SparkExecutors;
     public readonly hub: JupyterHub;
+    /** One per configured model, by model name. */
+    public readonly models: Record<string, ModelService>;
     public readonly awsCluster?: AwsCluster;
 
     constructor(name: string, args: DataSciencePlatformArgs = {}, opts?: pulumi.ComponentResourceOptions) {
@@ -110,6 +115,7 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
         let homeStorageClass = config.hub.storage.storageClass;
         let notebookRoleArn: pulumi.Output<string> | undefined;
         let executorRoleArn: pulumi.Output<string> | undefined;
+        let historyRoleArn: pulumi.Output<string> | undefined;
         if (config.cluster.provider === "aws") {
             this.awsCluster = new AwsCluster(
                 `${name}-aws`,
@@ -122,6 +128,7 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
                     serviceAccounts: {
                         notebook: { namespace: namespaceName, name: NOTEBOOK_SERVICE_ACCOUNT },
                         executor: { namespace: executorNamespace, name: EXECUTOR_SERVICE_ACCOUNT },
+                        ...(config.spark.historyServer.enabled ? { history: { namespace: namespaceName, name: HISTORY_SERVICE_ACCOUNT } } : {}),
                     },
                 },
                 { parent: this },
@@ -131,6 +138,7 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
             homeStorageClass = homeStorageClass ?? this.awsCluster.storageClassName;
             notebookRoleArn = this.awsCluster.notebookRoleArn;
             executorRoleArn = this.awsCluster.executorRoleArn;
+            historyRoleArn = this.awsCluster.historyRoleArn;
             this.kubeconfig = this.awsCluster.kubeconfig;
         } else {
             provider =
@@ -176,6 +184,13 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
         this.gpuImageRef = this.image.gpuRef;
 
         const sparkGpuPools = config.spark.gpuExecutors.pools ?? config.gpuPools.map((p) => p.name);
+        // With a data bucket (AWS), every Spark pod reaches S3 through S3A with its web identity, and
+        // event logs go to the bucket; elsewhere they live on a volume.
+        const eventLog: SparkEventLog | undefined = !config.spark.historyServer.enabled
+            ? undefined
+            : this.awsCluster
+              ? { dir: this.awsCluster.eventLogUri, s3: true }
+              : { dir: "file:/var/spark-events" };
         this.spark = new SparkExecutors(
             `${name}-spark`,
             {
@@ -191,9 +206,9 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
                 imagePullSecretName: this.registry.pullSecretName,
                 serviceAccountAnnotations: irsaAnnotations(notebookRoleArn),
                 executorServiceAccountAnnotations: irsaAnnotations(executorRoleArn),
-                // Event logs for the history server live on a volume. The S3 location (awsCluster.eventLogUri)
-                // needs Hadoop's S3A connector, which the image does not carry yet.
-                eventLog: config.spark.historyServer.enabled ? { dir: "file:/var/spark-events" } : undefined,
+                historyServiceAccountAnnotations: irsaAnnotations(historyRoleArn),
+                s3: config.aws && this.awsCluster ? { region: config.aws.region } : undefined,
+                eventLog,
                 protect,
             },
             k8sOpts,
@@ -222,6 +237,31 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
             { ...k8sOpts, dependsOn: [this.spark] },
         );
         this.hubUrl = this.hub.url;
+
+        const aws = this.awsCluster;
+        this.models = Object.fromEntries(
+            config.models.map((model) => [
+                model.name,
+                new ModelService(
+                    `${name}-model-${model.name}`,
+                    {
+                        model,
+                        namespace: this.namespace,
+                        image: this.image.ref,
+                        gpuImage: this.image.gpuRef,
+                        uid: config.image.uid,
+                        gid: config.image.gid,
+                        gpuPlacement: model.gpus > 0 ? this.gpuPlacements[model.gpuPool ?? config.gpuPools[0].name] : undefined,
+                        matchNodePurpose: config.cluster.matchNodePurpose,
+                        imagePullSecretName: this.registry.pullSecretName,
+                        aws: aws
+                            ? { oidcProviderArn: aws.oidcProviderArn, oidcIssuer: aws.oidcProviderUrl, bucketName: aws.dataBucketName, region: config.aws!.region, provider: aws.awsProvider }
+                            : undefined,
+                    },
+                    k8sOpts,
+                ),
+            ]),
+        );
 
         this.registerOutputs({
             hubUrl: this.hubUrl,

@@ -393,7 +393,7 @@ export class SparkExecutors extends pulumi.ComponentResource {
                                         ],
                                         ports: [{ name: "http", containerPort: HISTORY_UI_PORT }],
                                         readinessProbe: { httpGet: { path: "/", port: "http" }, periodSeconds: 10 },
-                                        resources: { requests: { cpu: "100m", memory: "1536Mi" }, limits: { memory: "1536Mi" } },
+                                        resources: { requests: { cpu: "100m", memory: "1536Mi" }, limits: { cpu: "1", memory: "1536Mi" } },
                                         securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
                                         volumeMounts: eventLogClaim ? [{ name: "event-logs", mountPath: eventLogMount!, readOnly: true }] : undefined,
                                     },

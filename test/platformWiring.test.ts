@@ -135,3 +135,47 @@ describe("mirrored third-party images", () => {
         );
     });
 });
+
+describe("S3 on the prod stack (data bucket, IRSA)", () => {
+    let r: RenderedStack;
+    beforeAll(async () => {
+        r = await renderStack("prod", { secrets: TEST_SECRETS.prod });
+    });
+
+    it("notebooks and executors reach S3 through S3A with their web identity, in the bucket's region", () => {
+        const c = conf(sparkFiles(r)["spark-defaults.conf"]);
+        expect(c["spark.hadoop.fs.s3a.aws.credentials.provider"]).toBe("software.amazon.awssdk.auth.credentials.WebIdentityTokenFileCredentialsProvider");
+        expect(c["spark.hadoop.fs.s3a.endpoint.region"]).toBe("eu-west-1");
+        expect(conf(sparkFiles(r)["spark-gpu.conf"])["spark.hadoop.fs.s3a.endpoint.region"]).toBe("eu-west-1");
+    });
+
+    it("event logs go to the bucket's spark-events/ prefix, and no event-log claim is created or mounted", () => {
+        const bucket = r.resources.find((x) => x.type === "aws:s3/bucket:Bucket")!;
+        const dir = conf(sparkFiles(r)["spark-defaults.conf"])["spark.eventLog.dir"];
+        expect(dir).toBe(`s3a://${unwrapSecrets<any>(bucket.inputs).bucket}/spark-events/`);
+        expect(r.resources.filter((x) => x.type === "kubernetes:core/v1:PersistentVolumeClaim" && x.inputs.metadata?.name === "spark-event-logs")).toEqual([]);
+        expect(JSON.stringify(hubValues(r).singleuser.storage ?? {})).not.toContain("spark-event-logs");
+        const marker = r.resources.find((x) => x.type === "aws:s3/bucketObjectv2:BucketObjectv2");
+        expect(marker?.inputs.key).toBe("spark-events/");
+    });
+
+    it("the history server reads them with its own read-only role, trusted by its ServiceAccount only", () => {
+        const deployment = r.resources.find((x) => x.type === "kubernetes:apps/v1:Deployment" && x.inputs.metadata?.name === "spark-history")!;
+        const spec = unwrapSecrets<any>(deployment.inputs).spec.template.spec;
+        const dir = conf(sparkFiles(r)["spark-defaults.conf"])["spark.eventLog.dir"];
+        const opts = spec.containers[0].env.find((e: any) => e.name === "SPARK_HISTORY_OPTS").value;
+        expect(opts).toContain(`-Dspark.history.fs.logDirectory=${dir}`);
+        expect(opts).toContain("-Dspark.hadoop.fs.s3a.endpoint.region=eu-west-1");
+        expect(spec.volumes).toBeUndefined();
+        const sa = r.resources.find((x) => x.type === "kubernetes:core/v1:ServiceAccount" && x.inputs.metadata?.name === spec.serviceAccountName)!;
+        const roleArn: string = unwrapSecrets<any>(sa.inputs).metadata.annotations["eks.amazonaws.com/role-arn"];
+        const role = r.resources.find((x) => x.type === "aws:iam/role:Role" && roleArn.endsWith(`/${x.name}`))!;
+        expect(role).toBeDefined();
+        const trust = JSON.parse(unwrapSecrets<any>(role.inputs).assumeRolePolicy);
+        expect(Object.entries(trust.Statement[0].Condition.StringEquals).find(([k]) => k.endsWith(":sub"))![1]).toBe("system:serviceaccount:ds-platform:spark-history");
+        const policy = r.resources.find((x) => x.type === "aws:iam/rolePolicy:RolePolicy" && x.name === `${role.name}-bucket`)!;
+        const actions = JSON.parse(unwrapSecrets<any>(policy.inputs).policy).Statement.flatMap((s: any) => s.Action);
+        expect(actions).toContain("s3:GetObject");
+        expect(actions.filter((a: string) => /Put|Delete/.test(a))).toEqual([]);
+    });
+});
