@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/test", "<rootDir>/examples", "<rootDir>/policy"],
   testMatch: ["**/*.test.ts"],
+  // test/e2e needs a deployed stack on a real cluster: its own config (test/e2e/jest.config.js).
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/e2e/"],
   transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true, diagnostics: false }] },
   testTimeout: 60000,
   reporters: ["default", "<rootDir>/test/helpers/summaryReporter.js"],

@@ -1,0 +1,534 @@
+#!/usr/bin/env bash
+# The end-to-end tier: the whole platform deployed FOR REAL with `pulumi up` onto a real
+# single-node Kubernetes cluster built on this machine, exercised, updated and destroyed.
+#
+#   1. build (cached) and start the cluster (.ci/cluster) and the Pulumi engine (.ci/engine);
+#   2. build and push to the cluster's registry (127.0.0.1:5000) the mirrored third-party images
+#      (.ci/e2e/airgap-images.sh) and the notebook image (ds-platform/notebook:ci from the image
+#      stage, built here the same way when missing), each used by digest;
+#   3. render the e2e stack (test/e2e/stack.yaml) into a temporary config file, local file
+#      backend in a temporary directory, a random passphrase and random passwords;
+#   a. `pulumi up` from an empty backend, then the time until the hub answers;
+#   b. the e2e suite (test/e2e, jest) against the deployed stack;
+#   c. `pulumi preview --expect-no-changes`: a second deploy changes nothing;
+#   d. a code-only change to the image (a copy of its context with a changed entrypoint.sh),
+#      rebuilt from cache and pushed, set as image.prebuilt.cpu, `pulumi up`: the new digest in
+#      the hub's values and the Spark ConfigMap, and a server started afterwards runs it;
+#   e. `pulumi destroy`: nothing of the stack left in the cluster;
+#   f. the cluster stopped and removed (always, also on failure).
+# Every step's time is printed ("FIGURE step_<name>_seconds=..."), and the suite's figures.
+# Ends with "N passed, M failed" (the suite's and the airgap image checks included) and exits
+# non-zero if anything failed. A cluster or engine that cannot be built or started is one FAIL
+# line saying why, never a skip.
+#
+# Env: IMAGE (the built notebook image, default ds-platform/notebook:ci), DS_PLATFORM_CACHE,
+#      DS_PLATFORM_CHARTS (packaged charts, default ../shared/charts: the z2jh chart is read as
+#      jupyterhub-4.4.0.tgz there, through hub.chart.repository as a user points it at the real
+#      repository), BUILD_CA_BUNDLE (as .ci/image-test.sh), E2E_LOG_DIR (keep the logs: pulumi,
+#      builds, hub), E2E_KEEP_CLUSTER=1 (leave the cluster up for debugging; the stack is
+#      still destroyed).
+# The node -e snippets are JavaScript in single quotes, expanded by node, not the shell.
+# shellcheck disable=SC2016
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=lib/checks.sh
+source "$ROOT/.ci/lib/checks.sh"
+# shellcheck source=lib/docker.sh
+source "$ROOT/.ci/lib/docker.sh"
+cd "$ROOT" || exit 1
+
+DOCKER=${DOCKER:-/usr/bin/docker}
+CHARTS=${DS_PLATFORM_CHARTS:-$ROOT/../shared/charts}
+HUB_CHART=$CHARTS/jupyterhub-4.4.0.tgz
+IMAGE=${IMAGE:-ds-platform/notebook:ci}
+CA_BUNDLE=${BUILD_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
+REGISTRY=127.0.0.1:5000
+REPOSITORY=$REGISTRY/ds-platform/notebook
+STACK=e2e
+# What test/e2e/stack.yaml sets; the suite is told the same.
+NS=ds-platform-e2e
+ADMIN="admin"
+NB_UID=1000
+NB_GID=100
+CULL_TIMEOUT=60
+CULL_EVERY=20
+# Bounds, in seconds.
+UP_SECS=1500
+HUB_READY_SECS=180
+DESTROY_SECS=600
+
+WORK=$(mktemp -d)
+LOGS=${E2E_LOG_DIR:-$WORK/logs}
+mkdir -p "$LOGS"
+CFG=$WORK/Pulumi.$STACK.yaml
+export PULUMI_BACKEND_URL="file://$WORK/state"
+mkdir -p "$WORK/state"
+PULUMI_CONFIG_PASSPHRASE=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+export PULUMI_CONFIG_PASSPHRASE
+# Types are checked by the unit stage (npm test); the program is only transpiled here.
+export PULUMI_NODEJS_TRANSPILE_ONLY=true
+export PULUMI_SKIP_UPDATE_CHECK=true
+
+CLUSTER_UP=""
+STACK_CREATED=""
+DESTROYED=""
+PUSHED_TAGS=()
+PF_PID=""
+CLEANED=""
+
+# ---------------------------------------------------------------------------
+# Step timing: "step NAME" starts one, "step_done" ends it; a report at the end.
+STEP_NAMES=()
+STEP_TIMES=()
+STEP_NAME=""
+STEP_T0=""
+step() {
+  step_done
+  STEP_NAME=$1
+  STEP_T0=$(now)
+  note "$1"
+}
+step_done() {
+  [ -n "$STEP_NAME" ] || return 0
+  local t
+  t=$(since "$STEP_T0")
+  STEP_NAMES+=("$STEP_NAME")
+  STEP_TIMES+=("$t")
+  echo "  ($STEP_NAME: $t s)"
+  STEP_NAME=""
+}
+
+# logged NAME COMMAND...: runs COMMAND with its output in $LOGS/NAME.log; on failure shows the tail.
+logged() {
+  local name=$1
+  shift
+  if "$@" >"$LOGS/$name.log" 2>&1; then
+    return 0
+  fi
+  echo "  ---- last lines of $name.log:"
+  tail -n 30 "$LOGS/$name.log" | sed 's/^/  | /'
+  return 1
+}
+
+# add_counts LOG: adds a sub-run's closing "N passed, M failed" to this stage's totals.
+add_counts() {
+  local line p f
+  line=$(grep -E '(^|: )[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+  [ -n "$line" ] || return 1
+  p=$(sed -E 's/^(.*: )?([0-9]+) passed.*/\2/' <<<"$line")
+  f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+  PASSED=$((PASSED + p))
+  FAILED=$((FAILED + f))
+  echo "  (counted: $line)"
+}
+
+# resource_counts LOG: pulumi's "Resources:" summary on one line ("+ 21 created 2 unchanged").
+resource_counts() {
+  sed -n '/^Resources:/,/^$/p' "$1" | grep -E '[0-9]+ [a-z]+' | tr -s ' ' | tr '\n' ' ' | sed 's/ *$//'
+}
+
+kc() { "$KUBECTL" --kubeconfig "$KUBECONFIG" "$@"; }
+# pulumi_stack SECONDS COMMAND...: pulumi on the e2e stack and its config file, bounded.
+pulumi_stack() {
+  local secs=$1
+  shift
+  timeout "$secs" pulumi "$@" --stack "$STACK" --config-file "$CFG" --non-interactive --color never
+}
+
+stop_port_forward() {
+  if [ -n "$PF_PID" ]; then
+    kill "$PF_PID" 2>/dev/null
+    wait "$PF_PID" 2>/dev/null
+    PF_PID=""
+  fi
+}
+
+# wait_hub SECONDS: GET /hub/api through a port-forward of proxy-public until it answers 200.
+wait_hub() {
+  local deadline=$((SECONDS + $1)) port code
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    if [ -z "$PF_PID" ] || ! kill -0 "$PF_PID" 2>/dev/null; then
+      stop_port_forward
+      kc -n "$NS" port-forward --address 127.0.0.1 service/proxy-public :80 >"$WORK/pf.log" 2>&1 &
+      PF_PID=$!
+      sleep 1
+    fi
+    port=$(sed -n 's/^Forwarding from 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$WORK/pf.log" | head -n 1)
+    if [ -n "$port" ]; then
+      code=$(curl -s -o "$WORK/hub-api.json" -w '%{http_code}' --max-time 5 "http://127.0.0.1:$port/hub/api" || true)
+      if [ "$code" = 200 ]; then
+        stop_port_forward
+        return 0
+      fi
+    fi
+    sleep 1
+  done
+  stop_port_forward
+  return 1
+}
+
+# show_hub: the hub's state and log, for a failure.
+show_hub() {
+  echo "  ---- pods in $NS:"
+  kc -n "$NS" get pods -o wide 2>&1 | sed 's/^/  | /'
+  echo "  ---- last hub log lines:"
+  kc -n "$NS" logs deploy/hub --tail 40 2>&1 | sed 's/^/  | /'
+  kc -n "$NS" logs deploy/hub >"$LOGS/hub.log" 2>&1 || true
+  kc -n "$NS" get events --sort-by=.lastTimestamp >"$LOGS/events.log" 2>&1 || true
+}
+
+# run_suite NAME [JEST ARGS...]: the e2e suite against the deployed stack; its counts are added.
+run_suite() {
+  local name=$1 image=$2
+  shift 2
+  E2E_KUBECTL="$KUBECTL" E2E_NAMESPACE="$NS" E2E_HUB_PASSWORD="$USER_PASSWORD" E2E_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
+    E2E_ADMIN="$ADMIN" E2E_IMAGE="$image" E2E_UID="$NB_UID" E2E_GID="$NB_GID" E2E_STORAGE_CLASS=standard \
+    E2E_CULL_TIMEOUT_SECONDS="$CULL_TIMEOUT" E2E_CULL_EVERY_SECONDS="$CULL_EVERY" \
+    "$ROOT/node_modules/.bin/jest" -c test/e2e/jest.config.js --ci "$@" 2>&1 | tee "$LOGS/$name.log" | grep -E '^\s*(✓|✕|○)|^\s*●|passed, .* failed'
+  local rc=${PIPESTATUS[0]}
+  # FIGURE lines are printed by console.log inside jest, indented; keep them greppable.
+  grep -oE 'FIGURE [a-z_]+=[0-9.]+' "$LOGS/$name.log" | sed "s/^FIGURE /FIGURE ${name}_/" || true
+  if ! add_counts "$LOGS/$name.log"; then
+    fail "$name: the e2e suite printed no summary (exit $rc)"
+    tail -n 30 "$LOGS/$name.log" | sed 's/^/  | /'
+  fi
+  [ "$rc" -eq 0 ] || show_hub
+  return "$rc"
+}
+
+# push_digest TAG: pushes TAG and prints (run in $(...): the caller records TAG for the clean-up) <repository>@sha256:<digest>.
+push_digest() {
+  local tag=$1 out digest
+  out=$("$DOCKER" push "$tag" 2>&1) || { echo "$out" | tail -n 5 >&2; return 1; }
+  digest=$(grep -oE 'digest: sha256:[0-9a-f]{64}' <<<"$out" | tail -n 1 | cut -d' ' -f2)
+  [ -n "$digest" ] || return 1
+  echo "${tag%:*}@$digest"
+}
+
+# build_notebook TAG CONTEXT: the cpu target as .ci/image-test.sh builds it (same base, args and CA
+# secret), so an unchanged context is all cache.
+build_notebook() {
+  local revision source_url
+  revision=$("$DOCKER" image inspect -f '{{ index .Config.Labels "org.opencontainers.image.revision" }}' "$IMAGE" 2>/dev/null || true)
+  source_url=$("$DOCKER" image inspect -f '{{ index .Config.Labels "org.opencontainers.image.source" }}' "$IMAGE" 2>/dev/null || true)
+  DOCKER_BUILDKIT=1 "$DOCKER" build \
+    --build-arg BASE_IMAGE="$BASE_IMAGE" \
+    --build-arg SOURCE_URL="${source_url:-https://example.invalid/ds-platform}" \
+    --build-arg REVISION="${revision:-$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)}" \
+    --secret id=ca,src="$CA_BUNDLE" \
+    --target cpu -t "$1" "$2"
+}
+
+# leftovers: cluster-scoped objects of the stack that outlive it, one per line.
+leftovers() {
+  kc get clusterroles,clusterrolebindings,priorityclasses,storageclasses,persistentvolumes -o json 2>/dev/null | NS="$NS" node -e '
+    const d = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    const ns = process.env.NS;
+    for (const o of d.items) {
+      const m = o.metadata, l = m.labels || {}, a = m.annotations || {};
+      const ours = m.name.includes(ns) || l["app.kubernetes.io/part-of"] === "ds-platform" ||
+        l.release === "jupyterhub" || a["meta.helm.sh/release-namespace"] === ns ||
+        (o.kind === "PersistentVolume" && o.spec.claimRef && o.spec.claimRef.namespace === ns);
+      if (ours) console.log(`${o.kind}/${m.name}`);
+    }'
+}
+
+# ---------------------------------------------------------------------------
+cleanup() {
+  [ -z "$CLEANED" ] || return 0
+  CLEANED=1
+  step_done
+  stop_port_forward
+  if [ -n "${ENGINE_BUILD:-}" ] && kill -0 "$ENGINE_BUILD" 2>/dev/null; then
+    kill "$ENGINE_BUILD" 2>/dev/null
+  fi
+  if [ -n "$STACK_CREATED" ] && [ -z "$DESTROYED" ] && [ -n "$CLUSTER_UP" ] && [ "${E2E_KEEP_CLUSTER:-0}" = 1 ]; then
+    # The cluster stays: take the stack off it.
+    pulumi_stack "$DESTROY_SECS" destroy --yes --skip-preview >"$LOGS/destroy-cleanup.log" 2>&1 || true
+  fi
+  if [ -n "$CLUSTER_UP" ] && [ "${E2E_KEEP_CLUSTER:-0}" != 1 ]; then
+    step "f. cluster down"
+    if bash .ci/cluster/down.sh >"$LOGS/cluster-down.log" 2>&1; then
+      local state=${DS_CLUSTER_STATE:-/run/ds-platform-cluster}
+      if [ ! -e "$state" ] && ! ip link show "${DS_CLUSTER_BRIDGE:-dsk0}" >/dev/null 2>&1; then
+        pass "the cluster is down and left no state ($state and the bridge are gone)"
+      else
+        fail "the cluster left state behind: $(ls -d "$state" 2>/dev/null) $(ip -br link show "${DS_CLUSTER_BRIDGE:-dsk0}" 2>/dev/null)"
+      fi
+    else
+      fail "cluster down.sh failed"
+      tail -n 20 "$LOGS/cluster-down.log" | sed 's/^/  | /'
+    fi
+    step_done
+  elif [ -n "$CLUSTER_UP" ]; then
+    echo "E2E_KEEP_CLUSTER=1: the cluster stays up (KUBECONFIG=$KUBECONFIG); remove it with: bash .ci/cluster/down.sh"
+  fi
+  for tag in "${PUSHED_TAGS[@]}"; do
+    "$DOCKER" rmi "$tag" >/dev/null 2>&1 || true
+  done
+  [ -n "${UPDATE_CONTEXT:-}" ] && rm -rf "$UPDATE_CONTEXT"
+  rm -rf "$WORK"
+}
+
+report() {
+  echo
+  echo "step times (s):"
+  local i
+  for i in "${!STEP_NAMES[@]}"; do
+    printf '  %-40s %8s\n' "${STEP_NAMES[$i]}" "${STEP_TIMES[$i]}"
+    echo "FIGURE step_$(tr -c 'a-z0-9\n' '_' <<<"${STEP_NAMES[$i],,}" | sed -E 's/_+/_/g; s/^_|_$//g')_seconds=${STEP_TIMES[$i]}"
+  done
+}
+
+# end: tear down, report and exit with the summary line last.
+end() {
+  cleanup
+  report
+  finish
+}
+trap 'cleanup' EXIT
+trap 'exit 130' INT TERM
+
+# ===========================================================================
+step "prerequisites"
+ensure_docker || { fail "the docker engine could not be started"; end; }
+for tool in curl node openssl; do
+  command -v "$tool" >/dev/null 2>&1 || { fail "$tool is not installed"; end; }
+done
+if [ ! -x "$ROOT/node_modules/.bin/jest" ] || [ ! -x "$ROOT/node_modules/.bin/ts-node" ]; then
+  logged npm-ci npm ci --ignore-scripts --no-audit --no-fund || { fail "npm ci failed"; end; }
+fi
+if [ ! -f "$HUB_CHART" ]; then
+  fail "the z2jh chart $HUB_CHART is missing (set DS_PLATFORM_CHARTS to the folder of jupyterhub-4.4.0.tgz)"
+  end
+fi
+
+step "cluster and engine build"
+# Both are Go builds into the cache (seconds when cached); cold, they overlap their downloads.
+bash .ci/engine/build.sh >"$LOGS/engine-build.log" 2>&1 &
+ENGINE_BUILD=$!
+t0=$(now)
+logged cluster-build bash .ci/cluster/build.sh
+CLUSTER_BUILD_RC=$?
+echo "  cluster build: $(since "$t0") s"
+wait "$ENGINE_BUILD"
+ENGINE_BUILD_RC=$?
+echo "  engine build: $(since "$t0") s"
+if [ "$CLUSTER_BUILD_RC" -ne 0 ]; then
+  fail "the Kubernetes cluster could not be built: $(grep -m1 'FAILED' "$LOGS/cluster-build.log" || tail -n 1 "$LOGS/cluster-build.log")"
+fi
+if [ "$ENGINE_BUILD_RC" -ne 0 ]; then
+  echo "  ---- last lines of engine-build.log:"
+  tail -n 30 "$LOGS/engine-build.log" | sed 's/^/  | /'
+  fail "the Pulumi engine could not be built: $(grep -m1 -iE 'FAILED|error' "$LOGS/engine-build.log" || tail -n 1 "$LOGS/engine-build.log")"
+fi
+[ "$CLUSTER_BUILD_RC" -eq 0 ] && [ "$ENGINE_BUILD_RC" -eq 0 ] || end
+# shellcheck source=engine/env.sh
+if ! source .ci/engine/env.sh; then
+  fail "the Pulumi engine is not usable (.ci/engine/env.sh)"
+  end
+fi
+# env.sh keeps the caller's backend: ours, in the temporary directory.
+echo "pulumi $(pulumi version), backend $PULUMI_BACKEND_URL"
+
+step "cluster up"
+KUBECTL=$(bash -c '. .ci/cluster/lib.sh && echo "$KUBECTL"')
+if ! bash .ci/cluster/up.sh >"$WORK/up.out" 2>"$LOGS/cluster-up.log"; then
+  CLUSTER_UP=1 # a partial cluster is removed by the clean-up
+  fail "the Kubernetes cluster could not be started: $(grep -m1 'FAILED' "$LOGS/cluster-up.log" || tail -n 1 "$LOGS/cluster-up.log")"
+  tail -n 25 "$LOGS/cluster-up.log" | sed 's/^/  | /'
+  end
+fi
+CLUSTER_UP=1
+KUBECONFIG=$(sed -n 's/^export KUBECONFIG=//p' "$WORK/up.out" | tail -n 1)
+export KUBECONFIG
+if [ -z "$KUBECONFIG" ] || ! kc get --raw=/readyz >/dev/null 2>&1; then
+  fail "the cluster printed no usable kubeconfig: $(cat "$WORK/up.out")"
+  end
+fi
+pass "cluster up: $(kc version -o json 2>/dev/null | node -e 'const v = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log(`Kubernetes ${v.serverVersion.gitVersion}`)'), node $(kc get nodes -o jsonpath='{.items[0].metadata.name} {.items[0].status.conditions[?(@.type=="Ready")].status}')"
+
+step "images: mirrored third-party"
+if REGISTRY=$REGISTRY CHART_TGZ="$HUB_CHART" logged airgap-images bash .ci/e2e/airgap-images.sh --push --out "$WORK/images.json"; then
+  add_counts "$LOGS/airgap-images.log"
+else
+  add_counts "$LOGS/airgap-images.log" || fail "airgap-images.sh failed without a summary"
+  fail "the mirrored images could not all be built and pushed"
+  end
+fi
+node -e 'const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); for (const [k, v] of Object.entries(d)) console.log(`  ${k}: ${v}`);' "$WORK/images.json"
+
+step "images: notebook"
+BASE_IMAGE=$(bash .ci/lib/base-image.sh 2>>"$LOGS/base-image.log") || { fail "the base image could not be built"; end; }
+# The image stage has built $IMAGE from this tree: the same build again is all cache (seconds),
+# and guarantees the deployed image is this tree's, so step d's rebuild is a code-only change.
+t0=$(now)
+logged notebook-build build_notebook "$IMAGE" images/notebook || { fail "the notebook image could not be built"; end; }
+echo "  $IMAGE built (from cache when the image stage built it) in $(since "$t0") s"
+TAG=$REPOSITORY:e2e-$("$DOCKER" image inspect -f '{{.Id}}' "$IMAGE" | cut -d: -f2 | head -c 12)
+"$DOCKER" tag "$IMAGE" "$TAG"
+PUSHED_TAGS+=("$TAG")
+NOTEBOOK_REF=$(push_digest "$TAG") || { fail "push of $TAG failed"; end; }
+pass "notebook image $IMAGE pushed as $NOTEBOOK_REF"
+
+step "stack config"
+if ! E2E_NOTEBOOK_IMAGE="$NOTEBOOK_REF" E2E_HUB_CHART="$HUB_CHART" E2E_REGISTRY="$REGISTRY" E2E_IMAGES_JSON="$WORK/images.json" \
+  E2E_NAMESPACE="$NS" "$ROOT/node_modules/.bin/ts-node" --transpile-only test/e2e/render-stack.ts "$CFG"; then
+  fail "the e2e stack config could not be rendered"
+  end
+fi
+# `pulumi stack init` writes the passphrase's salt to Pulumi.<stack>.yaml beside the project file
+# and has no --config-file: it runs beside a copy of the project file in the temporary directory,
+# and the salt is moved into the config file.
+mkdir -p "$WORK/init"
+cp Pulumi.yaml "$WORK/init/"
+if ! (cd "$WORK/init" && pulumi stack init "$STACK" --secrets-provider passphrase --no-select --non-interactive) >"$LOGS/stack-init.log" 2>&1; then
+  fail "pulumi stack init failed: $(tail -n 3 "$LOGS/stack-init.log")"
+  end
+fi
+STACK_CREATED=1
+if [ -f "$WORK/init/Pulumi.$STACK.yaml" ]; then
+  grep '^encryptionsalt:' "$WORK/init/Pulumi.$STACK.yaml" >>"$CFG"
+fi
+USER_PASSWORD=$(openssl rand -hex 12)
+ADMIN_PASSWORD=$(openssl rand -hex 24)
+if pulumi_stack 60 config set --secret hubPassword "$USER_PASSWORD" >"$LOGS/config.log" 2>&1 &&
+  pulumi_stack 60 config set --secret hubAdminPassword "$ADMIN_PASSWORD" >>"$LOGS/config.log" 2>&1; then
+  pass "stack $STACK: config in a temporary file, local backend, secrets set with pulumi config set --secret"
+else
+  fail "setting the stack's secrets failed: $(tail -n 3 "$LOGS/config.log")"
+  end
+fi
+[ ! -e "Pulumi.$STACK.yaml" ] || fail "a Pulumi.$STACK.yaml appeared in the project"
+cp "$CFG" "$LOGS/Pulumi.$STACK.yaml"
+
+# ---------------------------------------------------------------------------
+step "a. pulumi up"
+t0=$(now)
+if pulumi_stack "$UP_SECS" up --yes --skip-preview >"$LOGS/up.log" 2>&1; then
+  UP_TIME=$(since "$t0")
+  pass "pulumi up from an empty backend in $UP_TIME s ($(resource_counts "$LOGS/up.log"))"
+else
+  fail "pulumi up failed after $(since "$t0") s"
+  grep -E 'error:|Error' "$LOGS/up.log" | head -n 20 | sed 's/^/  | /'
+  tail -n 30 "$LOGS/up.log" | sed 's/^/  | /'
+  show_hub
+  end
+fi
+if wait_hub "$HUB_READY_SECS"; then
+  HUB_READY=$(since "$t0")
+  pass "the hub answers through proxy-public $HUB_READY s after pulumi up started (JupyterHub $(json "$WORK/hub-api.json" 'd.version'))"
+  echo "FIGURE hub_ready_seconds=$HUB_READY up_seconds=$UP_TIME"
+else
+  fail "the hub did not answer through proxy-public within ${HUB_READY_SECS} s of pulumi up finishing"
+  show_hub
+  end
+fi
+
+step "b. e2e suite"
+run_suite suite "$NOTEBOOK_REF"
+
+step "c. preview expects no changes"
+if pulumi_stack 600 preview --expect-no-changes >"$LOGS/preview.log" 2>&1; then
+  pass "pulumi preview --expect-no-changes: a second deploy changes nothing"
+else
+  fail "pulumi preview found changes on an unchanged stack:"
+  grep -E '^\s+[~+-]|error' "$LOGS/preview.log" | head -n 20 | sed 's/^/  | /'
+fi
+
+step "d. image update"
+UPDATE_CONTEXT=$(mktemp -d)
+cp -a images/notebook/. "$UPDATE_CONTEXT/"
+printf '\n# e2e: a code-only change to the image\n' >>"$UPDATE_CONTEXT/entrypoint.sh"
+t0=$(now)
+if logged notebook-rebuild build_notebook "$REPOSITORY:e2e-update" "$UPDATE_CONTEXT"; then
+  REBUILD_TIME=$(since "$t0")
+  PUSHED_TAGS+=("$REPOSITORY:e2e-update")
+  NEW_REF=$(push_digest "$REPOSITORY:e2e-update") || { fail "push of the rebuilt image failed"; end; }
+  echo "FIGURE rebuild_seconds=$REBUILD_TIME"
+  if [ "$NEW_REF" != "$NOTEBOOK_REF" ]; then
+    pass "code-only change rebuilt in $REBUILD_TIME s: $NEW_REF"
+  else
+    fail "the rebuilt image has the old digest $NEW_REF"
+  fi
+else
+  fail "the code-only rebuild failed"
+  end
+fi
+NEW_HEX=${NEW_REF##*:}
+OLD_HEX=${NOTEBOOK_REF##*:}
+t0=$(now)
+if pulumi_stack 60 config set --path image.prebuilt.cpu "$NEW_REF" >>"$LOGS/config.log" 2>&1 &&
+  pulumi_stack "$UP_SECS" up --yes --skip-preview >"$LOGS/up-update.log" 2>&1; then
+  UPDATE_TIME=$(since "$t0")
+  pass "pulumi up with the new image.prebuilt.cpu in $UPDATE_TIME s ($(resource_counts "$LOGS/up-update.log"))"
+  echo "FIGURE update_seconds=$UPDATE_TIME"
+else
+  fail "pulumi up with the new image failed"
+  tail -n 30 "$LOGS/up-update.log" | sed 's/^/  | /'
+  show_hub
+  end
+fi
+# The chart renders its values into the hub Secret; KubeSpawner's image is singleuser.image there.
+kc -n "$NS" get secret hub -o jsonpath='{.data.values\.yaml}' | base64 -d >"$WORK/hub-values.yaml" 2>/dev/null
+hub_image=$(node -e '
+  const v = require(process.argv[1]).parse(require("fs").readFileSync(process.argv[2], "utf8"));
+  const i = v.singleuser.image; console.log(i.tag ? `${i.name}:${i.tag}` : i.name);' "$ROOT/node_modules/yaml" "$WORK/hub-values.yaml" 2>&1)
+if [ "$hub_image" = "$NEW_REF" ] && ! grep -q "$OLD_HEX" "$WORK/hub-values.yaml"; then
+  pass "the hub's values (Secret hub, values.yaml) give KubeSpawner the new image, and the old digest nowhere"
+else
+  fail "the hub's values give KubeSpawner $hub_image, expected $NEW_REF"
+fi
+kc -n "$NS" get configmap spark-conf -o json >"$WORK/spark-conf.json" 2>/dev/null
+spark_image=$(json "$WORK/spark-conf.json" 'd.data["spark-defaults.conf"].split("\n").filter((l) => /^spark\.kubernetes\.container\.image[\s=]/.test(l)).map((l) => l.split(/[\s=]+/)[1]).join(" ")')
+if [ "$spark_image" = "$NEW_REF" ] && ! grep -q "$OLD_HEX" "$WORK/spark-conf.json"; then
+  pass "ConfigMap spark-conf: spark.kubernetes.container.image is the new digest, and the old one is nowhere"
+else
+  fail "ConfigMap spark-conf: spark.kubernetes.container.image is '$spark_image', expected $NEW_REF"
+fi
+if [ "$(kc -n "$NS" rollout status deploy/hub --timeout=300s >/dev/null 2>&1 && echo ok)" = ok ] && wait_hub "$HUB_READY_SECS"; then
+  pass "the hub rolled out with the new values and answers"
+else
+  fail "the hub did not come back after the update"
+  show_hub
+fi
+if run_suite suite-update "$NEW_REF" -t "notebook server"; then
+  pass "servers started after the update run the new digest (${NEW_HEX:0:12}), as the suite checked"
+else
+  fail "the suite failed on servers started after the update (expected image $NEW_REF)"
+fi
+
+step "e. pulumi destroy"
+t0=$(now)
+if pulumi_stack "$DESTROY_SECS" destroy --yes --skip-preview >"$LOGS/destroy.log" 2>&1; then
+  DESTROYED=1
+  DESTROY_TIME=$(since "$t0")
+  pass "pulumi destroy in $DESTROY_TIME s"
+  echo "FIGURE destroy_seconds=$DESTROY_TIME"
+else
+  fail "pulumi destroy failed after $(since "$t0") s"
+  tail -n 30 "$LOGS/destroy.log" | sed 's/^/  | /'
+fi
+remaining=$(pulumi stack export --stack "$STACK" 2>/dev/null | node -e 'const d = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log((d.deployment.resources || []).length)')
+if [ "$remaining" = 0 ]; then
+  pass "the stack's state holds no resources"
+else
+  fail "the stack's state still holds $remaining resources"
+fi
+gone=""
+deadline=$((SECONDS + 180))
+while [ "$SECONDS" -lt "$deadline" ]; do
+  if ! kc get namespace "$NS" >/dev/null 2>&1 && [ -z "$(leftovers)" ]; then gone=1; break; fi
+  sleep 2
+done
+if [ -n "$gone" ]; then
+  pass "nothing of the stack is left: namespace $NS gone, no ClusterRole(Binding), PriorityClass, StorageClass or PersistentVolume of it"
+else
+  fail "left in the cluster after destroy: $(kc get namespace "$NS" -o name 2>/dev/null) $(leftovers | tr '\n' ' ')"
+fi
+if [ -n "$DESTROYED" ]; then
+  pulumi stack rm "$STACK" --yes --non-interactive >>"$LOGS/destroy.log" 2>&1 || true
+fi
+
+end
