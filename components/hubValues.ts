@@ -530,9 +530,13 @@ function authConfig(input: HubValuesInput): Record<string, Record<string, unknow
             if (auth.admins.length > 0) {
                 shared.admin_password = checkedLength(required(input.secrets.hubAdminPassword, "hubAdminPassword"), "hubAdminPassword", ADMIN_PASSWORD_MIN_LENGTH);
             }
+            // JupyterHub 5 lets in only allowed users (admins included) unless allow_all: without an
+            // allowed-users list, whoever knows the shared password may log in, as intended.
+            const allowed =
+                auth.allowedUsers.length > 0 ? { allowed_users: [...new Set([...auth.allowedUsers, ...auth.admins])] } : { allow_all: true };
             return {
                 JupyterHub: { authenticator_class: "shared-password" },
-                Authenticator: authenticator,
+                Authenticator: { ...authenticator, ...allowed },
                 SharedPasswordAuthenticator: shared,
             };
         }

@@ -308,12 +308,16 @@ describe("buildHubValues: auth", () => {
         expect(plain.hub.config.DummyAuthenticator).toBeUndefined();
         // No admins listed: no admin password is configured, so nobody logs in as an admin.
         expect(plain.hub.config.SharedPasswordAuthenticator).toEqual({ user_password: SECRETS.hubPassword });
-        expect(plain.hub.config.Authenticator).toEqual({});
+        // No allowed-users list: whoever knows the password may log in (JupyterHub 5 needs allow_all for that).
+        expect(plain.hub.config.Authenticator).toEqual({ allow_all: true });
 
         const withAdmins = devInput({ hub: { ...devConfig().hub, auth: { ...devConfig().hub.auth, admins: ["admin"] } } });
         const admins = await resolved(withAdmins);
         expect(admins.hub.config.SharedPasswordAuthenticator).toEqual({ user_password: SECRETS.hubPassword, admin_password: SECRETS.hubAdminPassword });
-        expect(admins.hub.config.Authenticator).toEqual({ admin_users: ["admin"] });
+        expect(admins.hub.config.Authenticator).toEqual({ admin_users: ["admin"], allow_all: true });
+        // With an allowed-users list, the admins are on it too, or JupyterHub would refuse them.
+        const listed = await resolved(devInput({ hub: { ...devConfig().hub, auth: { ...devConfig().hub.auth, admins: ["admin"], allowedUsers: ["ana"] } } }));
+        expect(listed.hub.config.Authenticator).toEqual({ admin_users: ["admin"], allowed_users: ["ana", "admin"] });
         expect(await pulumi.isSecret(pulumi.output(buildHubValues(withAdmins).hub.config.SharedPasswordAuthenticator.admin_password))).toBe(true);
     });
 
