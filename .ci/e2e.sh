@@ -26,7 +26,7 @@
 #      jupyterhub-4.4.0.tgz there, through hub.chart.repository as a user points it at the real
 #      repository), BUILD_CA_BUNDLE (as .ci/image-test.sh), E2E_LOG_DIR (keep the logs: pulumi,
 #      builds, hub), E2E_KEEP_CLUSTER=1 (leave the cluster up for debugging; the stack is
-#      still destroyed).
+#      still destroyed). A cluster that was already up when the run started is left up too.
 # The node -e snippets are JavaScript in single quotes, expanded by node, not the shell.
 # shellcheck disable=SC2016
 set -uo pipefail
@@ -341,6 +341,11 @@ if ! bash .ci/cluster/up.sh >"$WORK/up.out" 2>"$LOGS/cluster-up.log"; then
   end
 fi
 CLUSTER_UP=1
+if grep -q 'cluster already up' "$LOGS/cluster-up.log"; then
+  # Someone's cluster on this machine (a developer's): use it, and leave it up at the end.
+  echo "  NOTE: the cluster was already up before this run: it is used and left up (no down.sh, no state check)"
+  E2E_KEEP_CLUSTER=1
+fi
 KUBECONFIG=$(sed -n 's/^export KUBECONFIG=//p' "$WORK/up.out" | tail -n 1)
 export KUBECONFIG
 if [ -z "$KUBECONFIG" ] || ! kc get --raw=/readyz >/dev/null 2>&1; then
