@@ -40,9 +40,11 @@ BASE_IMAGE=$(bash "$ROOT/.ci/lib/base-image.sh")
 RUNS=${RUNS:-3}
 INSTALL_CONDITIONS=${INSTALL_CONDITIONS:-warm cold}
 PREFIX="dsp-bench-$$"
+TOOLS=ds-platform/notebook:bench-tools-$$
 WORK=$(mktemp -d)
 cleanup() {
   "$DOCKER" rm -f "$PREFIX-uv" "$PREFIX-pip" >/dev/null 2>&1 || true
+  "$DOCKER" rmi "$TOOLS" >/dev/null 2>&1 || true
   rm -rf "$WORK" 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -88,7 +90,6 @@ INSTALL_SUMMARY=""
 if [ "${BENCH_SKIP_INSTALL:-0}" != 1 ]; then
   echo "== lock install: uv vs pip, requirements.lock into a fresh venv ($RUNS runs per tool and condition: $INSTALL_CONDITIONS)"
   echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
-  TOOLS=ds-platform/notebook:bench-tools-$$
   build images/notebook venv-build "$TOOLS"
   # What runs in each container: venv creation (untimed), then the timed install, then an
   # import check (untimed). uv's venv has no pip; pip's venv gets pip from ensurepip.
@@ -173,7 +174,6 @@ SH
     INSTALL_SUMMARY="$INSTALL_SUMMARY ${cond}_uv_median_s=$uv_med ${cond}_pip_median_s=$pip_med ${cond}_pip_over_uv=${ratio}x"
   done
   echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-  "$DOCKER" rmi "$TOOLS" >/dev/null 2>&1 || true
 fi
 
 echo
