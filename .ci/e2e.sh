@@ -228,7 +228,7 @@ leftovers() {
     for (const o of d.items) {
       const m = o.metadata, l = m.labels || {}, a = m.annotations || {};
       const ours = m.name.includes(ns) || l["app.kubernetes.io/part-of"] === "ds-platform" ||
-        l.release === "jupyterhub" || a["meta.helm.sh/release-namespace"] === ns ||
+        l.release === "jupyterhub-" + ns || a["meta.helm.sh/release-namespace"] === ns ||
         (o.kind === "PersistentVolume" && o.spec.claimRef && o.spec.claimRef.namespace === ns);
       if (ours) console.log(`${o.kind}/${m.name}`);
     }'

@@ -27,6 +27,17 @@ const SEMVER = /^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$/;
 
 const UNITS: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
 
+/** The hub's Helm release is `jupyterhub-<namespace>`: Helm release names have at most 53 characters. */
+export const HUB_RELEASE_NAMESPACE_MAX = 53 - "jupyterhub-".length;
+
+/**
+ * The hub's Helm release name. z2jh names its cluster-wide objects (the user-scheduler's ClusterRole,
+ * the PriorityClasses) after the release, so two platforms in one cluster need two release names.
+ */
+export function hubReleaseName(namespace: string): string {
+    return `jupyterhub-${namespace}`;
+}
+
 /** Bytes in a Kubernetes binary memory quantity such as `4Gi`. */
 export function memoryBytes(quantity: string): number {
     const m = /^([0-9.]+)(Ki|Mi|Gi|Ti)$/.exec(quantity);
@@ -82,7 +93,12 @@ export const clusterSchema = z
             .default("kubeconfig")
             .describe("Where the platform runs: an existing cluster from kubeconfig, or a new EKS cluster. Default: kubeconfig"),
         context: z.string().min(1).optional().describe("kubeconfig context to use (provider kubeconfig). Default: the current context"),
-        namespace: dnsLabel.default("ds-platform").describe("Namespace of the hub, the registry and the notebook pods. Default: ds-platform"),
+        namespace: dnsLabel
+            .max(HUB_RELEASE_NAMESPACE_MAX, `a Kubernetes name of at most ${HUB_RELEASE_NAMESPACE_MAX} characters (the hub's Helm release is named jupyterhub-<namespace>, and Helm allows 53)`)
+            .default("ds-platform")
+            .describe(
+                "Namespace of the hub, the registry and the notebook pods; unique per cluster, as it also names the hub's Helm release (jupyterhub-<namespace>), whose cluster-wide objects carry that name. Default: ds-platform",
+            ),
         kubernetesVersion: z
             .enum(SUPPORTED_KUBERNETES_VERSIONS)
             .optional()

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { AwsCluster } from "./awsCluster";
-import { PlatformConfig, PlatformConfigInput, parsePlatformConfig } from "./config";
+import { hubReleaseName, PlatformConfig, PlatformConfigInput, parsePlatformConfig } from "./config";
 import { GpuNodePool, GpuPlacement } from "./gpuNodePool";
 import { JupyterHub } from "./jupyterHub";
 import { ModelService } from "./modelService";
@@ -218,6 +218,7 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
             `${name}-hub`,
             {
                 namespace: this.namespace,
+                releaseName: hubReleaseName(namespaceName),
                 hub: config.hub,
                 profiles: config.profiles,
                 images: { cpu: this.image.ref, gpu: this.image.gpuRef },

@@ -179,3 +179,15 @@ describe("S3 on the prod stack (data bucket, IRSA)", () => {
         expect(actions.filter((a: string) => /Put|Delete/.test(a))).toEqual([]);
     });
 });
+
+describe("two platforms in one cluster", () => {
+    it("name their hub releases after their namespaces, so z2jh's cluster-wide objects do not collide", async () => {
+        const releases = await Promise.all(
+            ["team-a", "team-b"].map(async (namespace) => {
+                const r = await renderStack("dev", { secrets: TEST_SECRETS.dev, overrides: { cluster: { provider: "kubeconfig", namespace } } });
+                return r.resources.find((x) => x.type === "kubernetes:helm.sh/v3:Release" && /jupyterhub/.test(String(x.inputs.chart)))!.inputs.name;
+            }),
+        );
+        expect(releases).toEqual(["jupyterhub-team-a", "jupyterhub-team-b"]);
+    });
+});
