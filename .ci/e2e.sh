@@ -249,6 +249,8 @@ cleanup() {
   fi
   if [ -n "$CLUSTER_UP" ] && [ "${E2E_KEEP_CLUSTER:-0}" != 1 ]; then
     step "f. cluster down"
+    # The extra nodes first: down.sh knows nothing of them.
+    bash .ci/cluster/extras.sh down >"$LOGS/extras-down.log" 2>&1 || fail "extras.sh down failed: $(tail -n 1 "$LOGS/extras-down.log")"
     if bash .ci/cluster/down.sh >"$LOGS/cluster-down.log" 2>&1; then
       local state=${DS_CLUSTER_STATE:-/run/ds-platform-cluster}
       if [ ! -e "$state" ] && ! ip link show "${DS_CLUSTER_BRIDGE:-dsk0}" >/dev/null 2>&1; then
@@ -354,6 +356,15 @@ if [ -z "$KUBECONFIG" ] || ! kc get --raw=/readyz >/dev/null 2>&1; then
 fi
 pass "cluster up: $(kc version -o json 2>/dev/null | node -e 'const v = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log(`Kubernetes ${v.serverVersion.gitVersion}`)'), node $(kc get nodes -o jsonpath='{.items[0].metadata.name} {.items[0].status.conditions[?(@.type=="Ready")].status}')"
 
+step "cluster extras"
+# A GPU node (fake GPUs), a CPU worker and a ReadWriteMany class for the Spark tier (.ci/cluster/extras.sh).
+if logged extras-up bash .ci/cluster/extras.sh up; then
+  pass "cluster extras: nodes $(grep -v '^extras.sh' "$LOGS/extras-up.log" | tr '\n' ' ')and StorageClass shared"
+else
+  fail "the cluster extras could not be started: $(grep -m1 'FAILED' "$LOGS/extras-up.log" || tail -n 1 "$LOGS/extras-up.log")"
+  end
+fi
+
 step "images: mirrored third-party"
 if REGISTRY=$REGISTRY CHART_TGZ="$HUB_CHART" logged airgap-images bash .ci/e2e/airgap-images.sh --push --out "$WORK/images.json"; then
   add_counts "$LOGS/airgap-images.log"
@@ -376,6 +387,9 @@ TAG=$REPOSITORY:e2e-$("$DOCKER" image inspect -f '{{.Id}}' "$IMAGE" | cut -d: -f
 PUSHED_TAGS+=("$TAG")
 NOTEBOOK_REF=$(push_digest "$TAG") || { fail "push of $TAG failed"; end; }
 pass "notebook image $IMAGE pushed as $NOTEBOOK_REF"
+# What the pre-puller would do on real nodes: the extra nodes start with the images.
+logged extras-pull bash .ci/cluster/extras.sh pull "$NOTEBOOK_REF" "$(json "$WORK/images.json" 'd["network-tools"]')" ||
+  fail "pulling the images into the extra nodes failed"
 
 step "stack config"
 if ! E2E_NOTEBOOK_IMAGE="$NOTEBOOK_REF" E2E_HUB_CHART="$HUB_CHART" E2E_REGISTRY="$REGISTRY" E2E_IMAGES_JSON="$WORK/images.json" \
@@ -432,7 +446,7 @@ else
 fi
 
 step "b. e2e suite"
-run_suite suite "$NOTEBOOK_REF"
+run_suite suite "$NOTEBOOK_REF" test/e2e/platform.test.ts
 
 step "c. preview expects no changes"
 if pulumi_stack 600 preview --expect-no-changes >"$LOGS/preview.log" 2>&1; then
@@ -504,6 +518,40 @@ else
   fail "the suite failed on servers started after the update (expected image $NEW_REF)"
 fi
 
+step "d2. spark tier: GPU executors, history server"
+logged extras-pull-update bash .ci/cluster/extras.sh pull "$NEW_REF" || fail "pulling $NEW_REF into the extra nodes failed"
+t0=$(now)
+if pulumi_stack 60 config set --path image.gpu true >>"$LOGS/config.log" 2>&1 &&
+  pulumi_stack 60 config set --path image.prebuilt.gpu "$NEW_REF" >>"$LOGS/config.log" 2>&1 &&
+  pulumi_stack 60 config set --path spark.gpuExecutors.enabled true >>"$LOGS/config.log" 2>&1 &&
+  pulumi_stack 60 config set --path spark.historyServer.enabled true >>"$LOGS/config.log" 2>&1 &&
+  pulumi_stack 60 config set --path spark.historyServer.storageClass shared >>"$LOGS/config.log" 2>&1 &&
+  pulumi_stack "$UP_SECS" up --yes --skip-preview >"$LOGS/up-tier.log" 2>&1; then
+  pass "pulumi up with GPU executors and the history server in $(since "$t0") s"
+  E2E_SPARK_TIER=1 run_suite spark-tier "$NEW_REF" test/e2e/spark.test.ts test/e2e/network.test.ts test/e2e/gpu.test.ts
+  if pulumi_stack 600 preview --expect-no-changes >"$LOGS/preview-tier.log" 2>&1; then
+    pass "pulumi preview --expect-no-changes with the Spark tier's settings"
+  else
+    fail "pulumi preview found changes with the Spark tier's settings"
+    grep -E '^\s+[~+-]|error' "$LOGS/preview-tier.log" | head -n 20 | sed 's/^/  | /'
+  fi
+else
+  fail "pulumi up with the Spark tier's settings failed"
+  tail -n 30 "$LOGS/up-tier.log" | sed 's/^/  | /'
+  show_hub
+fi
+
+step "d3. executors in their own namespace"
+t0=$(now)
+if pulumi_stack 60 config set --path spark.namespace "$NS-executors" >>"$LOGS/config.log" 2>&1 &&
+  pulumi_stack "$UP_SECS" up --yes --skip-preview >"$LOGS/up-executor-namespace.log" 2>&1; then
+  pass "pulumi up with spark.namespace $NS-executors in $(since "$t0") s"
+  E2E_SPARK_TIER=1 run_suite spark-namespace "$NEW_REF" test/e2e/spark-namespace.test.ts
+else
+  fail "pulumi up with spark.namespace failed"
+  tail -n 30 "$LOGS/up-executor-namespace.log" | sed 's/^/  | /'
+fi
+
 step "e. pulumi destroy"
 t0=$(now)
 if pulumi_stack "$DESTROY_SECS" destroy --yes --skip-preview >"$LOGS/destroy.log" 2>&1; then
@@ -524,13 +572,13 @@ fi
 gone=""
 deadline=$((SECONDS + 180))
 while [ "$SECONDS" -lt "$deadline" ]; do
-  if ! kc get namespace "$NS" >/dev/null 2>&1 && [ -z "$(leftovers)" ]; then gone=1; break; fi
+  if ! kc get namespace "$NS" >/dev/null 2>&1 && ! kc get namespace "$NS-executors" >/dev/null 2>&1 && [ -z "$(leftovers)" ]; then gone=1; break; fi
   sleep 2
 done
 if [ -n "$gone" ]; then
   pass "nothing of the stack is left: namespace $NS gone, no ClusterRole(Binding), PriorityClass, StorageClass or PersistentVolume of it"
 else
-  fail "left in the cluster after destroy: $(kc get namespace "$NS" -o name 2>/dev/null) $(leftovers | tr '\n' ' ')"
+  fail "left in the cluster after destroy: $(kc get namespace "$NS" "$NS-executors" -o name 2>/dev/null) $(leftovers | tr '\n' ' ')"
 fi
 if [ -n "$DESTROYED" ]; then
   pulumi stack rm "$STACK" --yes --non-interactive >>"$LOGS/destroy.log" 2>&1 || true

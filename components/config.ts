@@ -427,7 +427,7 @@ export const sparkSchema = z
     .strictObject({
         namespace: dnsLabel
             .optional()
-            .describe("Separate namespace for executor pods. Executors there get no owner reference to their notebook pod (owners cannot cross namespaces), so only Spark itself cleans them up. Default: the platform namespace"),
+            .describe("Separate namespace for executor pods. Executors there get no owner reference to their notebook pod (owners cannot cross namespaces), so only Spark itself cleans them up: SparkContext.stop() and an exiting driver (server stopped, pod deleted) delete them, but a driver killed outright (OOM, lost node) leaves their finished pods until someone deletes them. Default: the platform namespace"),
         executor: z
             .strictObject({
                 cores: positiveInt.max(64).default(1).describe("spark.executor.cores. Default: 1"),
