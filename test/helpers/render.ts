@@ -12,12 +12,51 @@ import { PROJECT } from "../../components/stackConfig";
 import { PROJECT_ROOT } from "./sharedData";
 import { RecordedResource, ResourceRecorder, settle, setupMocks } from "./mocks";
 
-/** Resource options as the program declared them, for data-protection checks. */
+/** Resource options as the program declared them, for data-protection checks and the golden renderings. */
 export interface DeclaredOptions {
     type: string;
     name: string;
     protect: boolean;
     retainOnDelete: boolean;
+    /** `<type>::<name>` of the declared parent; undefined for the platform itself. */
+    parent?: string;
+    /** Every other option the program passed, resources named `<type>::<name>` (see `describeOptions`). */
+    declared: Record<string, unknown>;
+}
+
+/** `<type>::<name>` of resources seen by the transformation, to name parents and providers. */
+type ResourceLabels = Map<pulumi.Resource, string>;
+
+/** An option value with resources replaced by their labels, Outputs by a placeholder, functions dropped. */
+function describeOption(value: unknown, labels: ResourceLabels): unknown {
+    if (value === undefined || typeof value === "function") {
+        return undefined;
+    }
+    if (pulumi.Resource.isInstance(value)) {
+        return labels.get(value) ?? "<resource declared outside the program>";
+    }
+    if (pulumi.Output.isInstance(value)) {
+        return "<output>";
+    }
+    if (Array.isArray(value)) {
+        return value.map((v) => describeOption(v, labels));
+    }
+    if (value !== null && typeof value === "object") {
+        const entries = Object.entries(value)
+            .map(([k, v]) => [k, describeOption(v, labels)] as const)
+            .filter(([, v]) => v !== undefined);
+        return Object.fromEntries(entries);
+    }
+    return value;
+}
+
+/** The options a resource was declared with, except the parent (recorded on its own) and the test's own transformations. */
+function describeOptions(opts: pulumi.ResourceOptions, labels: ResourceLabels): Record<string, unknown> {
+    const rest: Record<string, unknown> = { ...opts };
+    for (const key of ["parent", "transformations", "transforms"]) {
+        delete rest[key];
+    }
+    return describeOption(rest, labels) as Record<string, unknown>;
 }
 
 export interface RenderedStack {
@@ -50,10 +89,19 @@ export async function renderStack(stack: string, options: { secrets?: Record<str
     }
     pulumi.runtime.setAllConfig(config, secretKeys);
     const declared: DeclaredOptions[] = [];
+    const labels: ResourceLabels = new Map();
     const outputs = stackProgram({
         transformations: [
             (args) => {
-                declared.push({ type: args.type, name: args.name, protect: !!args.opts.protect, retainOnDelete: !!args.opts.retainOnDelete });
+                labels.set(args.resource, `${args.type}::${args.name}`);
+                declared.push({
+                    type: args.type,
+                    name: args.name,
+                    protect: !!args.opts.protect,
+                    retainOnDelete: !!args.opts.retainOnDelete,
+                    parent: args.opts.parent ? labels.get(args.opts.parent) ?? "<resource declared outside the program>" : undefined,
+                    declared: describeOptions(args.opts, labels),
+                });
                 return undefined;
             },
         ],
