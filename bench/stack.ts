@@ -31,7 +31,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { DataSciencePlatform } from "../components/platform";
 import { stackProgram } from "../components/stack";
-import { PROJECT, readStackConfig } from "../components/stackConfig";
+import { PROJECT, readStackConfig } from "../components/config/stackConfig";
 import { settle, setupMocks } from "../test/helpers/mocks";
 import { TEST_SECRETS, stackConfig } from "../test/helpers/render";
 

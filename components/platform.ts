@@ -5,15 +5,15 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { AwsCluster } from "./awsCluster";
-import { hubReleaseName, PlatformConfig, PlatformConfigInput, parsePlatformConfig } from "./config";
-import { GpuNodePool, GpuPlacement } from "./gpuNodePool";
-import { JupyterHub } from "./jupyterHub";
-import { ModelService } from "./modelService";
-import { clusterKubernetesVersion, userSchedulerPin } from "./kubernetesVersions";
-import { NotebookImage } from "./notebookImage";
-import { REGISTRY_PORT, Registry } from "./registry";
-import { EXECUTOR_SERVICE_ACCOUNT, HISTORY_SERVICE_ACCOUNT, NOTEBOOK_SERVICE_ACCOUNT, SparkEventLog, SparkExecutors } from "./sparkExecutors";
+import { AwsCluster } from "./aws/awsCluster";
+import { hubReleaseName, PlatformConfig, PlatformConfigInput, parsePlatformConfig } from "./config/config";
+import { GpuNodePool, GpuPlacement } from "./gpu/gpuNodePool";
+import { JupyterHub } from "./hub/jupyterHub";
+import { ModelService } from "./model/modelService";
+import { clusterKubernetesVersion, userSchedulerPin } from "./cluster/kubernetesVersions";
+import { NotebookImage } from "./image/notebookImage";
+import { REGISTRY_PORT, Registry } from "./registry/registry";
+import { EXECUTOR_SERVICE_ACCOUNT, HISTORY_SERVICE_ACCOUNT, NOTEBOOK_SERVICE_ACCOUNT, SparkEventLog, SparkExecutors } from "./spark/sparkExecutors";
 
 /** Secrets the platform consumes; each is a Pulumi secret, never plain config. */
 export interface PlatformSecrets {
@@ -28,7 +28,7 @@ export interface PlatformSecrets {
 }
 
 /**
- * The platform's settings; each section is documented field by field in `components/config.ts`
+ * The platform's settings; each section is documented field by field in `components/config/config.ts`
  * (and in the README's configuration reference). Omitted settings take their defaults there.
  */
 export interface DataSciencePlatformArgs {

@@ -1,7 +1,7 @@
 /** The stack program: read and validate this stack's config, build the platform, name its outputs. */
 import * as pulumi from "@pulumi/pulumi";
 import { DataSciencePlatform } from "./platform";
-import { readStackConfig } from "./stackConfig";
+import { readStackConfig } from "./config/stackConfig";
 
 export interface StackOutputs {
     hubUrl: pulumi.Output<string>;

@@ -4,7 +4,7 @@
  */
 import * as YAML from "yaml";
 import { EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { tabledUpstreamImages } from "../components/kubernetesVersions";
+import { tabledUpstreamImages } from "../components/cluster/kubernetesVersions";
 
 export const DIGEST_REFERENCE = /^[^\s@]+@sha256:[a-f0-9]{64}$/;
 

@@ -1,7 +1,7 @@
 /** Writes the generated configuration reference into README.md between its markers. */
 import * as fs from "fs";
 import * as path from "path";
-import { configReference } from "../components/configReference";
+import { configReference } from "../components/config/configReference";
 
 export const START = "<!-- config-reference:start -->";
 export const END = "<!-- config-reference:end -->";

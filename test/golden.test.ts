@@ -12,7 +12,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { contextDigest } from "../components/notebookImage";
+import { contextDigest } from "../components/image/notebookImage";
 import { fakeDigest, isSecret, registerMockOutputs, valueOf } from "./helpers/mocks";
 import { committedStacks, renderStack, TEST_SECRETS } from "./helpers/render";
 import { PROJECT_ROOT } from "./helpers/sharedData";
@@ -34,7 +34,7 @@ const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
  * - the notebook build context's digest (and the 12-digit prefix image tags carry): it hashes the
  *   files of images/notebook as they are on disk, executable bits and files outside git included,
  *   so a checkout without exec bits or with a stray local file would render other tags. Whether the
- *   digest follows the context is tested in notebookImage.test.ts.
+ *   digest follows the context is tested in image/notebookImage.test.ts.
  */
 function machineDependent(): [string, string][] {
     const digest = contextDigest(path.join(PROJECT_ROOT, "images", "notebook"));

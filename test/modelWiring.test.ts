@@ -3,7 +3,7 @@
  * image by digest.
  */
 import { DataSciencePlatform } from "../components/platform";
-import { MODEL_LABEL } from "../components/modelService";
+import { MODEL_LABEL } from "../components/model/modelService";
 import { fakeDigest, settle, setupMocks, valueOf } from "./helpers/mocks";
 
 const IMAGE = `registry.example.com/ds-platform/notebook@sha256:${fakeDigest("cpu")}`;

@@ -3,7 +3,7 @@
  * what another consumes (event-log volume, node purpose, GPU executor pools).
  */
 import { parse } from "yaml";
-import { NODE_PURPOSE_LABEL } from "../components/nodePurpose";
+import { NODE_PURPOSE_LABEL } from "../components/cluster/nodePurpose";
 import { fakeDigest, unwrapSecrets } from "./helpers/mocks";
 import { renderStack, RenderedStack, TEST_SECRETS } from "./helpers/render";
 import { validateZ2jhValues } from "./helpers/z2jhSchema";

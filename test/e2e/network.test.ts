@@ -11,7 +11,7 @@
  * cluster's kube-router) in the ipsets the controller programmed, with `ipset test` lookups.
  */
 import { execFile } from "child_process";
-import { EXECUTOR_SERVICE_ACCOUNT, PRIVATE_IPV4, SPARK_DRIVER_LABELS, SPARK_EXECUTOR_LABELS } from "../../components/sparkConf";
+import { EXECUTOR_SERVICE_ACCOUNT, PRIVATE_IPV4, SPARK_DRIVER_LABELS, SPARK_EXECUTOR_LABELS } from "../../components/spark/sparkConf";
 import { apply, deployedExecutorNamespace, pods, sparkTierSkipReason, waitRunning } from "./helpers/cluster";
 import { e2eEnv } from "./helpers/env";
 import { Kernel } from "./helpers/kernel";

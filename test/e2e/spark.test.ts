@@ -9,7 +9,7 @@
  * Applies when executors share the notebooks' namespace (spark-namespace.test.ts covers
  * spark.namespace). Tests run in order; every wait is bounded; timings print as FIGURE lines.
  */
-import { EXECUTOR_CONTAINER_NAME, NOTEBOOK_SERVICE_ACCOUNT, SPARK_CONF_DIR, SPARK_DRIVER_LABELS } from "../../components/sparkConf";
+import { EXECUTOR_CONTAINER_NAME, NOTEBOOK_SERVICE_ACCOUNT, SPARK_CONF_DIR, SPARK_DRIVER_LABELS } from "../../components/spark/sparkConf";
 import { deployedExecutorNamespace, events, sparkTierSkipReason, nodes, podStartSeconds, pods, waitNoPods, waitRunning } from "./helpers/cluster";
 import { e2eEnv, figure, sleep, waitFor } from "./helpers/env";
 import { request } from "./helpers/hub";

@@ -8,7 +8,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { StackOutputs, stackProgram } from "../../components/stack";
-import { PROJECT } from "../../components/stackConfig";
+import { PROJECT } from "../../components/config/stackConfig";
 import { PROJECT_ROOT } from "./sharedData";
 import { RecordedResource, ResourceRecorder, settle, setupMocks } from "./mocks";
 

@@ -7,7 +7,7 @@
  * Values must be plain data: resolve Outputs first (`valueOf`) and remove secret wrappers (`unwrapSecrets`).
  */
 import Ajv, { ErrorObject, ValidateFunction } from "ajv";
-import { validateProfileList } from "../../components/hubValues";
+import { validateProfileList } from "../../components/hub/hubValues";
 import { loadShared } from "./sharedData";
 
 const SCHEMA = "z2jh/4.4.0/values.schema.yaml";

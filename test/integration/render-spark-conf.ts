@@ -20,7 +20,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { EXECUTOR_TEMPLATE_FILE, SPARK_CONF_DIR, SPARK_DEFAULTS_FILE } from "../../components/sparkConf";
+import { EXECUTOR_TEMPLATE_FILE, SPARK_CONF_DIR, SPARK_DEFAULTS_FILE } from "../../components/spark/sparkConf";
 import { unwrapSecrets, valueOf } from "../helpers/mocks";
 import { renderStack, TEST_SECRETS } from "../helpers/render";
 

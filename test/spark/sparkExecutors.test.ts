@@ -1,0 +1,281 @@
+/**
+ * The SparkExecutors component under mocks: every object it declares, the driver's rights, the
+ * generated configuration and the templates inside it.
+ */
+import { parse } from "yaml";
+import { parsePlatformConfig, PlatformConfigInput } from "../../components/config/config";
+import { avoidGpuNodesAffinity, gpuNodeAffinity, gpuPlacement, gpuToleration } from "../../components/gpu/gpuNodePool";
+import { sparkDriverRoleRules, sparkPortRanges, SPARK_DRIVER_LABELS } from "../../components/spark/sparkConf";
+import { EXECUTOR_SERVICE_ACCOUNT, NOTEBOOK_SERVICE_ACCOUNT, SparkExecutors, SparkExecutorsArgs } from "../../components/spark/sparkExecutors";
+import { fakeDigest, RecordedResource, ResourceRecorder, settle, setupMocks, valueOf } from "../helpers/mocks";
+import { kubernetesGvk, validateKubernetesObject } from "../helpers/kubeSchema";
+import { parseSparkProperties } from "../helpers/sparkProperties";
+
+const IMAGE = `registry.example.com/ds-platform/notebook@sha256:${fakeDigest("cpu")}`;
+const GPU_IMAGE = `registry.example.com/ds-platform/notebook@sha256:${fakeDigest("gpu")}`;
+const PLACEMENT = gpuPlacement({ name: "g5", gpusPerNode: 4 });
+
+interface Rendered {
+    recorder: ResourceRecorder;
+    component: SparkExecutors;
+    files: Record<string, string>;
+}
+
+async function render(spark: PlatformConfigInput["spark"] = {}, extra: Partial<SparkExecutorsArgs> = {}, gpu = false): Promise<Rendered> {
+    const recorder = setupMocks();
+    const config = parsePlatformConfig(
+        { spark, ...(gpu ? { gpuPools: [{ name: "g5", gpusPerNode: 4 }], image: { gpu: true } } : {}) },
+        { hubPassword: true },
+    );
+    const component = new SparkExecutors("spark", {
+        notebookNamespace: "ds",
+        spark: config.spark,
+        image: IMAGE,
+        gpuImage: GPU_IMAGE,
+        uid: 1000,
+        gid: 100,
+        protect: false,
+        ...extra,
+    });
+    await settle(recorder);
+    const configMap = recorder.one("kubernetes:core/v1:ConfigMap");
+    return { recorder, component, files: configMap.inputs.data };
+}
+
+function k8sObjects(recorder: ResourceRecorder): { r: RecordedResource; obj: Record<string, unknown> }[] {
+    return recorder.resources.flatMap((r) => {
+        const gvk = kubernetesGvk(r.type);
+        return gvk ? [{ r, obj: { ...gvk, ...r.inputs } }] : [];
+    });
+}
+
+const conf = parseSparkProperties;
+
+describe("SparkExecutors with defaults", () => {
+    let out: Rendered;
+    beforeAll(async () => {
+        out = await render();
+    });
+
+    it("declares only valid Kubernetes objects, the pod template included", () => {
+        const objects = k8sObjects(out.recorder);
+        expect(objects.length).toBeGreaterThanOrEqual(8);
+        for (const { r, obj } of objects) {
+            expect({ name: r.name, errors: validateKubernetesObject(obj) }).toEqual({ name: r.name, errors: [] });
+        }
+        expect(validateKubernetesObject(parse(out.files["executor-pod-template.yaml"]))).toEqual([]);
+    });
+
+    it("binds the notebook ServiceAccount to a Role with exactly Spark's rules, and nothing cluster-wide", () => {
+        const role = out.recorder.one("kubernetes:rbac.authorization.k8s.io/v1:Role");
+        expect(role.inputs.rules).toEqual(sparkDriverRoleRules({ onDemandPvc: false }));
+        expect(JSON.stringify(role.inputs.rules)).not.toContain("*");
+        const binding = out.recorder.one("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding");
+        expect(binding.inputs.subjects).toEqual([{ kind: "ServiceAccount", name: NOTEBOOK_SERVICE_ACCOUNT, namespace: "ds" }]);
+        expect(binding.inputs.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.inputs.metadata.name });
+        expect(out.recorder.resources.filter((r) => /ClusterRole/.test(r.type))).toEqual([]);
+        expect(out.recorder.ofType("kubernetes:core/v1:Namespace")).toEqual([]);
+    });
+
+    it("gives executors their own ServiceAccount without an API token", () => {
+        const sas = out.recorder.ofType("kubernetes:core/v1:ServiceAccount");
+        expect(sas.map((s) => s.inputs.metadata.name).sort()).toEqual([EXECUTOR_SERVICE_ACCOUNT, NOTEBOOK_SERVICE_ACCOUNT].sort());
+        const executorSa = sas.find((s) => s.inputs.metadata.name === EXECUTOR_SERVICE_ACCOUNT)!;
+        expect(executorSa.inputs.automountServiceAccountToken).toBe(false);
+    });
+
+    it("writes spark-defaults.conf with the image digest and the client-mode driver settings", async () => {
+        const c = conf(out.files["spark-defaults.conf"]);
+        const { driverPort, blockManagerPort } = parsePlatformConfig({}, { hubPassword: true }).spark;
+        expect(c).toMatchObject({
+            "spark.master": "k8s://https://kubernetes.default.svc:443",
+            "spark.submit.deployMode": "client",
+            "spark.kubernetes.namespace": "ds",
+            "spark.kubernetes.container.image": IMAGE,
+            "spark.kubernetes.driver.pod.name": "${env:POD_NAME}",
+            "spark.driver.host": "${env:POD_IP}",
+            "spark.driver.bindAddress": "0.0.0.0",
+            "spark.driver.port": String(driverPort),
+            "spark.driver.blockManager.port": String(blockManagerPort),
+            "spark.blockManager.port": String(blockManagerPort),
+            "spark.kubernetes.executor.podTemplateFile": "/etc/spark/conf/executor-pod-template.yaml",
+            "spark.executor.cores": "1",
+            "spark.executor.memory": "2g",
+            "spark.dynamicAllocation.enabled": "true",
+            "spark.dynamicAllocation.shuffleTracking.enabled": "true",
+            "spark.dynamicAllocation.maxExecutors": "4",
+        });
+        expect(await valueOf(out.component.sparkDefaults)).toBe(out.files["spark-defaults.conf"]);
+        expect(Object.keys(out.files).sort()).toEqual(["executor-pod-template.yaml", "spark-defaults.conf"]);
+    });
+
+    it("puts the same image in the CPU template, which keeps executors off GPU nodes", () => {
+        const pod = parse(out.files["executor-pod-template.yaml"]);
+        expect(pod.spec.containers[0].image).toBe(IMAGE);
+        expect(pod.spec.affinity.nodeAffinity).toEqual(avoidGpuNodesAffinity());
+    });
+
+    it("wires notebook pods: ServiceAccount, ConfigMap, downward-API env and the labels the policies select", async () => {
+        const w = out.component.wiring;
+        expect(w.serviceAccountName).toBe(NOTEBOOK_SERVICE_ACCOUNT);
+        expect(w.confDir).toBe("/etc/spark/conf");
+        expect(w.env).toEqual({
+            POD_NAME: { valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+            POD_IP: { valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+        });
+        expect(await valueOf(w.configMapName)).toBe(out.recorder.one("kubernetes:core/v1:ConfigMap").inputs.metadata.name);
+        const policies = out.recorder.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy");
+        const driverPolicies = policies.filter((p) => p.inputs.metadata.namespace === "ds" && !p.name.endsWith("executors"));
+        expect(driverPolicies).toHaveLength(2);
+        for (const p of driverPolicies) {
+            expect(p.inputs.spec.podSelector).toEqual({ matchLabels: w.podLabels });
+        }
+        expect(w.podLabels).toEqual(SPARK_DRIVER_LABELS);
+        expect(await valueOf(out.component.executorNamespace)).toBe("ds");
+    });
+
+    it("opens the configured ports in the NetworkPolicies", () => {
+        const ports = sparkPortRanges(parsePlatformConfig({}, { hubPassword: true }).spark);
+        const ingress = out.recorder.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", (n) => n.endsWith("driver-ingress"));
+        expect(ingress.inputs.spec.ingress[0].ports).toEqual([
+            { protocol: "TCP", port: ports.driver.port, endPort: ports.driver.endPort },
+            { protocol: "TCP", port: ports.blockManager.port, endPort: ports.blockManager.endPort },
+        ]);
+    });
+
+    it("declares no quota, GPU files, history server or event-log volume unless configured", () => {
+        for (const type of ["ResourceQuota", "PriorityClass", "Deployment", "Service", "PersistentVolumeClaim"]) {
+            expect(out.recorder.resources.filter((r) => r.type.endsWith(`:${type}`))).toEqual([]);
+        }
+        expect(out.component.eventLogVolume).toBeUndefined();
+    });
+});
+
+describe("SparkExecutors options", () => {
+    it("grants claim rights only with on-demand PVCs", async () => {
+        const { recorder, files } = await render({ onDemandPvc: { enabled: true } });
+        expect(recorder.one("kubernetes:rbac.authorization.k8s.io/v1:Role").inputs.rules).toEqual(sparkDriverRoleRules({ onDemandPvc: true }));
+        expect(conf(files["spark-defaults.conf"])["spark.kubernetes.executor.volumes.persistentVolumeClaim.spark-local-dir-1.options.claimName"]).toBe("OnDemand");
+    });
+
+    it("adds GPU executors only when enabled and placed, with the placement's toleration, affinity and limit", async () => {
+        const notPlaced = await render({ gpuExecutors: { enabled: true } }, {}, true);
+        expect(Object.keys(notPlaced.files)).not.toContain("executor-pod-template-gpu.yaml");
+        const notEnabled = await render({}, { gpuPlacements: [PLACEMENT] }, true);
+        expect(Object.keys(notEnabled.files)).not.toContain("spark-gpu.conf");
+
+        const { files } = await render({ gpuExecutors: { enabled: true, gpusPerExecutor: 1 } }, { gpuPlacements: [PLACEMENT] }, true);
+        const pod = parse(files["executor-pod-template-gpu.yaml"]);
+        expect(validateKubernetesObject(pod)).toEqual([]);
+        expect(pod.spec.containers[0].image).toBe(GPU_IMAGE);
+        expect(pod.spec.tolerations).toEqual([gpuToleration(PLACEMENT)]);
+        expect(pod.spec.affinity.nodeAffinity).toEqual(gpuNodeAffinity(PLACEMENT));
+        expect(pod.spec.containers[0].resources.limits[PLACEMENT.resourceName]).toBe("1");
+        const gpuConf = conf(files["spark-gpu.conf"]);
+        expect(gpuConf).toMatchObject({
+            "spark.kubernetes.container.image": GPU_IMAGE,
+            "spark.executor.resource.gpu.amount": "1",
+            "spark.kubernetes.executor.podTemplateFile": "/etc/spark/conf/executor-pod-template-gpu.yaml",
+            "spark.driver.host": "${env:POD_IP}",
+        });
+        expect(conf(files["spark-defaults.conf"])["spark.executor.resource.gpu.amount"]).toBeUndefined();
+    });
+
+    it("scopes the executor quota to a PriorityClass beside notebooks", async () => {
+        const { recorder, files } = await render({ maxExecutorPods: 12 });
+        const quota = recorder.one("kubernetes:core/v1:ResourceQuota");
+        const priority = recorder.one("kubernetes:scheduling.k8s.io/v1:PriorityClass");
+        expect(quota.inputs.spec.hard).toEqual({ pods: "12" });
+        expect(quota.inputs.spec.scopeSelector.matchExpressions[0]).toMatchObject({ scopeName: "PriorityClass", operator: "In" });
+        expect(priority.inputs.preemptionPolicy).toBe("Never");
+        expect(parse(files["executor-pod-template.yaml"]).spec.priorityClassName).toBe(quota.inputs.spec.scopeSelector.matchExpressions[0].values[0]);
+        for (const { obj } of k8sObjects(recorder)) {
+            expect(validateKubernetesObject(obj)).toEqual([]);
+        }
+    });
+
+    it("runs executors in a separate namespace without owner references, and an unscoped quota there", async () => {
+        const { recorder, files, component } = await render({ maxExecutorPods: 5 }, { executorNamespace: "spark" });
+        expect(recorder.one("kubernetes:core/v1:Namespace").inputs.metadata.name).toBe("spark");
+        expect(await valueOf(component.executorNamespace)).toBe("spark");
+        const c = conf(files["spark-defaults.conf"]);
+        expect(c["spark.kubernetes.namespace"]).toBe("spark");
+        expect(c["spark.kubernetes.driver.pod.name"]).toBeUndefined();
+        expect(recorder.one("kubernetes:rbac.authorization.k8s.io/v1:Role").inputs.metadata.namespace).toBe("spark");
+        expect(recorder.one("kubernetes:core/v1:ResourceQuota").inputs.spec.scopeSelector).toBeUndefined();
+        expect(recorder.ofType("kubernetes:scheduling.k8s.io/v1:PriorityClass")).toEqual([]);
+        for (const { obj } of k8sObjects(recorder)) {
+            expect(validateKubernetesObject(obj)).toEqual([]);
+        }
+    });
+
+    it("runs a history server over S3 event logs with the given identity", async () => {
+        const annotations = { "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/notebook" };
+        const { recorder, files, component } = await render(
+            { historyServer: { enabled: true } },
+            { eventLog: { dir: "s3a://data-bucket/spark-events/", s3: true }, serviceAccountAnnotations: annotations },
+        );
+        const deployment = recorder.one("kubernetes:apps/v1:Deployment");
+        const container = deployment.inputs.spec.template.spec.containers[0];
+        expect(container.image).toBe(IMAGE);
+        expect(container.args).toEqual(["spark-class", "org.apache.spark.deploy.history.HistoryServer"]);
+        expect(container.env[0].value).toContain("-Dspark.history.fs.logDirectory=s3a://data-bucket/spark-events/");
+        const historySa = recorder.ofType("kubernetes:core/v1:ServiceAccount").find((s) => s.inputs.metadata.name === "spark-history")!;
+        expect(historySa.inputs.metadata.annotations).toEqual(annotations);
+        expect(conf(files["spark-defaults.conf"])["spark.eventLog.dir"]).toBe("s3a://data-bucket/spark-events/");
+        expect(await valueOf(component.historyServerUrl)).toMatch(/^http:\/\/.+\.ds\.svc:18080$/);
+        expect(recorder.ofType("kubernetes:core/v1:PersistentVolumeClaim")).toEqual([]);
+        for (const { obj } of k8sObjects(recorder)) {
+            expect(validateKubernetesObject(obj)).toEqual([]);
+        }
+    });
+
+    it("gives the history server its own identity and the S3A region when S3 is configured", async () => {
+        const notebook = { "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/notebook" };
+        const history = { "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/history" };
+        const { recorder, files } = await render(
+            { historyServer: { enabled: true } },
+            {
+                eventLog: { dir: "s3a://data-bucket/spark-events/", s3: true },
+                s3: { region: "eu-west-1" },
+                serviceAccountAnnotations: notebook,
+                historyServiceAccountAnnotations: history,
+            },
+        );
+        const accounts = recorder.ofType("kubernetes:core/v1:ServiceAccount");
+        expect(accounts.find((s) => s.inputs.metadata.name === "spark-history")!.inputs.metadata.annotations).toEqual(history);
+        expect(accounts.find((s) => s.inputs.metadata.name === "notebook")!.inputs.metadata.annotations).toEqual(notebook);
+        const opts = recorder.one("kubernetes:apps/v1:Deployment").inputs.spec.template.spec.containers[0].env[0].value.split(" ");
+        expect(opts).toEqual(
+            expect.arrayContaining([
+                "-Dspark.hadoop.fs.s3a.aws.credentials.provider=software.amazon.awssdk.auth.credentials.WebIdentityTokenFileCredentialsProvider",
+                "-Dspark.hadoop.fs.s3a.endpoint.region=eu-west-1",
+            ]),
+        );
+        expect(conf(files["spark-defaults.conf"])["spark.hadoop.fs.s3a.endpoint.region"]).toBe("eu-west-1");
+    });
+
+    it("configures S3A in notebooks and executors without event logs", async () => {
+        const { files } = await render({}, { s3: { region: "us-east-2" } });
+        const c = conf(files["spark-defaults.conf"]);
+        expect(c["spark.hadoop.fs.s3a.endpoint.region"]).toBe("us-east-2");
+        expect(c["spark.hadoop.fs.s3a.aws.credentials.provider"]).toMatch(/WebIdentityTokenFileCredentialsProvider$/);
+        expect(c["spark.eventLog.enabled"]).toBeUndefined();
+    });
+
+    it("keeps file event logs on a shared, protected volume that notebooks must mount", async () => {
+        const { recorder, component } = await render({ historyServer: { enabled: true } }, { eventLog: { dir: "file:///var/spark-events" }, protect: true });
+        const claim = recorder.one("kubernetes:core/v1:PersistentVolumeClaim");
+        expect(claim.inputs.spec.accessModes).toEqual(["ReadWriteMany"]);
+        expect(component.eventLogVolume?.mountPath).toBe("/var/spark-events");
+        const spec = recorder.one("kubernetes:apps/v1:Deployment").inputs.spec.template.spec;
+        expect(spec.volumes[0].persistentVolumeClaim.claimName).toBe(await valueOf(component.eventLogVolume!.claimName));
+        expect(spec.containers[0].volumeMounts[0]).toEqual({ name: "event-logs", mountPath: "/var/spark-events", readOnly: true });
+    });
+
+    it("refuses bad combinations with errors that name the key", async () => {
+        await expect(render({ historyServer: { enabled: true } })).rejects.toThrow(/spark\.historyServer\.enabled: needs an event log location/);
+        await expect(render({ driverPort: 30000, blockManagerPort: 30002 })).rejects.toThrow(/spark\.blockManagerPort: ports 30002-30005 overlap/);
+        await expect(render({}, { eventLog: { dir: "/var/logs" } })).rejects.toThrow(/eventLog\.dir "\/var\/logs": allowed without eventLog\.s3 is file:/);
+    });
+});
