@@ -1,42 +1,34 @@
 /**
  * Client-mode Spark from notebook pods: the notebook pod is the driver and starts executor pods of
- * the same image through the Kubernetes API. This component declares the identities, the driver's
- * RBAC, the Spark configuration the hub mounts into notebook pods, the NetworkPolicies between
- * drivers and executors, an optional executor quota and an optional history server.
+ * the same image through the Kubernetes API. This component composes the parts (each usable alone):
+ * the identities and the driver's RBAC (SparkDriverAccess), the Spark configuration the hub mounts
+ * into notebook pods (SparkConfFiles), the NetworkPolicies between drivers and executors
+ * (SparkNetworkPolicies) and an optional history server (SparkHistoryServer). It declares itself
+ * what they share: the executor namespace, the executor quota and the event-log volume.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { SparkConfig } from "../config/config";
-import { avoidGpuNodesAffinity, GpuPlacement } from "../gpu/gpuNodePool";
-import { NodePurposeMatch, withNodePurpose } from "../cluster/nodePurpose";
+import { GpuPlacement } from "../gpu/gpuNodePool";
+import { NodePurposeMatch } from "../cluster/nodePurpose";
+import { FormerParent } from "./formerParent";
 import {
-    driverEgressPolicy,
-    driverIngressPolicy,
     DRIVER_POD_ENV,
     EXECUTOR_SERVICE_ACCOUNT,
-    EXECUTOR_TEMPLATE_FILE,
-    executorPodTemplate,
-    executorPolicy,
-    GPU_EXECUTOR_TEMPLATE_FILE,
-    gpuSparkOverrides,
     HISTORY_SERVICE_ACCOUNT,
-    HISTORY_UI_PORT,
     NOTEBOOK_SERVICE_ACCOUNT,
-    renderPodTemplate,
-    renderSparkDefaults,
     S3AccessOptions,
-    s3aProperties,
     SPARK_CONF_DIR,
-    SPARK_DEFAULTS_FILE,
     SPARK_DRIVER_LABELS,
-    SPARK_GPU_CONF_FILE,
-    sparkDefaults,
-    sparkDriverRoleRules,
-    sparkPortRanges,
     sparkSettingsProblems,
 } from "./sparkConf";
+import { activeGpuPlacements, SparkConfFiles } from "./sparkConfFiles";
+import { SparkDriverAccess } from "./sparkDriverAccess";
+import { SparkHistoryServer } from "./sparkHistoryServer";
+import { SparkNetworkPolicies } from "./sparkNetworkPolicies";
 
 export { EXECUTOR_SERVICE_ACCOUNT, HISTORY_SERVICE_ACCOUNT, NOTEBOOK_SERVICE_ACCOUNT, SPARK_CONF_DIR } from "./sparkConf";
+export { SPARK_CONF_CONFIGMAP } from "./sparkConfFiles";
 
 /** What the JupyterHub component needs so that every notebook pod can drive Spark executors. */
 export interface NotebookSparkWiring {
@@ -106,9 +98,6 @@ export interface SparkExecutorsArgs {
     protect: boolean;
 }
 
-/** Names of the namespaced objects; fixed so operators and other components can find them. */
-const SPARK_DRIVER_ROLE = "spark-driver";
-export const SPARK_CONF_CONFIGMAP = "spark-conf";
 
 const FILE_DIR = /^file:(\/\/)?(\/[^\s]*)$/;
 
@@ -129,6 +118,42 @@ function checkEventLogDir(dir: string, s3: boolean): string {
         eventLogMountPath(dir);
     }
     return dir;
+}
+
+/** Labels of the executor namespace. */
+const EXECUTOR_NAMESPACE_LABELS = { "app.kubernetes.io/part-of": "ds-platform", "app.kubernetes.io/component": "spark-executors" };
+
+/** The PriorityClass that scopes the executor quota beside notebooks; cluster-scoped, so named after the notebook namespace. */
+export function executorPriorityClassArgs(notebookNamespace: pulumi.Input<string>): k8s.scheduling.v1.PriorityClassArgs {
+    return {
+        metadata: { name: pulumi.interpolate`${notebookNamespace}-spark-executor` },
+        value: 0,
+        preemptionPolicy: "Never",
+        description: "Spark executors of ds-platform notebooks; scopes their pod quota. Never preempts.",
+    };
+}
+
+/**
+ * The executor-pod quota. A ResourceQuota cannot select labels: in a namespace of their own executors
+ * are all its pods (no priorityClassName); beside notebooks it is scoped to their PriorityClass.
+ */
+export function executorQuotaArgs(namespace: pulumi.Input<string>, maxPods: number, priorityClassName?: pulumi.Input<string>): k8s.core.v1.ResourceQuotaArgs {
+    const scope: Pick<k8s.types.input.core.v1.ResourceQuotaSpec, "scopeSelector"> = priorityClassName
+        ? { scopeSelector: { matchExpressions: [{ scopeName: "PriorityClass", operator: "In", values: [priorityClassName] }] } }
+        : {};
+    return { metadata: { name: "spark-executor-pods", namespace }, spec: { hard: { pods: String(maxPods) }, ...scope } };
+}
+
+/** The event-log claim, written by every notebook pod and read by the history server: it must be shared. */
+export function eventLogClaimArgs(namespace: pulumi.Input<string>, history: SparkConfig["historyServer"]): k8s.core.v1.PersistentVolumeClaimArgs {
+    return {
+        metadata: { name: "spark-event-logs", namespace },
+        spec: {
+            accessModes: ["ReadWriteMany"],
+            storageClassName: history.storageClass,
+            resources: { requests: { storage: history.logVolumeSize } },
+        },
+    };
 }
 
 /**
@@ -156,12 +181,19 @@ export class SparkExecutors extends pulumi.ComponentResource {
      * hub's extra volumes, or Spark sessions fail to open their log directory.
      */
     public readonly eventLogVolume?: { claimName: pulumi.Output<string>; mountPath: string };
+    /** The ServiceAccounts and the driver's RBAC. */
+    public readonly access: SparkDriverAccess;
+    /** The ConfigMap notebook pods mount. */
+    public readonly conf: SparkConfFiles;
+    /** The NetworkPolicies between drivers and executors. */
+    public readonly network: SparkNetworkPolicies;
+    /** The history server, when it runs. */
+    public readonly history?: SparkHistoryServer;
 
     constructor(name: string, args: SparkExecutorsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ds-platform:spark:SparkExecutors", name, {}, opts);
         const { spark } = args;
-        const gpu = spark.gpuExecutors.enabled && args.gpuPlacements && args.gpuPlacements.length > 0 ? args.gpuPlacements : undefined;
-        const matchNodePurpose = args.matchNodePurpose ?? "ignore";
+        const gpu = activeGpuPlacements(spark, args.gpuPlacements);
         const problems = sparkSettingsProblems(spark, gpu);
         if (spark.historyServer.enabled && !args.eventLog) {
             problems.push("spark.historyServer.enabled: needs an event log location (the eventLog argument, e.g. the data bucket's s3a:// URI)");
@@ -177,13 +209,13 @@ export class SparkExecutors extends pulumi.ComponentResource {
             throw new Error(`Invalid Spark settings:\n  - ${problems.join("\n  - ")}`);
         }
         const separate = args.executorNamespace !== undefined;
-        const ports = sparkPortRanges(spark);
         const eventLogS3 = args.eventLog?.s3 ?? false;
         const eventLogDir = args.eventLog ? pulumi.output(args.eventLog.dir).apply((d) => checkEventLogDir(d, eventLogS3)) : undefined;
-        const pullSecrets = args.imagePullSecretName ? [{ name: args.imagePullSecretName }] : undefined;
         const child = { parent: this };
+        // The parts were declared directly under this component before they had components of their own.
+        const formerParent: FormerParent = { parent: this, name };
 
-        // Namespaces ------------------------------------------------------------------------------
+        // Executor namespace ----------------------------------------------------------------------
         let executorNamespace: pulumi.Output<string>;
         if (separate) {
             const ns = new k8s.core.v1.Namespace(
@@ -198,7 +230,7 @@ export class SparkExecutors extends pulumi.ComponentResource {
                             }
                             return args.executorNamespace!;
                         }),
-                        labels: { "app.kubernetes.io/part-of": "ds-platform", "app.kubernetes.io/component": "spark-executors" },
+                        labels: EXECUTOR_NAMESPACE_LABELS,
                     },
                 },
                 child,
@@ -213,214 +245,104 @@ export class SparkExecutors extends pulumi.ComponentResource {
             executorNamespace = pulumi.output(args.notebookNamespace);
         }
         this.executorNamespace = executorNamespace;
+        // The parts take a separate namespace only when there is one: beside notebooks, executors are owned by their driver pod.
+        const separateNamespace = separate ? executorNamespace : undefined;
 
-        // Identities and the driver's rights ------------------------------------------------------
-        const notebookSa = new k8s.core.v1.ServiceAccount(
-            `${name}-notebook-sa`,
+        this.access = new SparkDriverAccess(
+            `${name}-access`,
             {
-                metadata: { name: NOTEBOOK_SERVICE_ACCOUNT, namespace: args.notebookNamespace, annotations: args.serviceAccountAnnotations },
-                imagePullSecrets: pullSecrets,
-            },
-            child,
-        );
-        new k8s.core.v1.ServiceAccount(
-            `${name}-executor-sa`,
-            {
-                // No RBAC and no API token: executors only talk to the driver, each other and data stores.
-                metadata: { name: EXECUTOR_SERVICE_ACCOUNT, namespace: executorNamespace, annotations: args.executorServiceAccountAnnotations },
-                automountServiceAccountToken: false,
-                imagePullSecrets: pullSecrets,
-            },
-            child,
-        );
-        const role = new k8s.rbac.v1.Role(
-            `${name}-driver`,
-            { metadata: { name: SPARK_DRIVER_ROLE, namespace: executorNamespace }, rules: sparkDriverRoleRules({ onDemandPvc: spark.onDemandPvc.enabled }) },
-            child,
-        );
-        new k8s.rbac.v1.RoleBinding(
-            `${name}-driver`,
-            {
-                metadata: { name: SPARK_DRIVER_ROLE, namespace: executorNamespace },
-                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
-                subjects: [{ kind: "ServiceAccount", name: notebookSa.metadata.name, namespace: args.notebookNamespace }],
+                notebookNamespace: args.notebookNamespace,
+                executorNamespace,
+                onDemandPvc: spark.onDemandPvc.enabled,
+                imagePullSecretName: args.imagePullSecretName,
+                notebookServiceAccountAnnotations: args.serviceAccountAnnotations,
+                executorServiceAccountAnnotations: args.executorServiceAccountAnnotations,
+                formerParent,
             },
             child,
         );
 
         // Executor quota --------------------------------------------------------------------------
-        // A ResourceQuota cannot select labels. In a namespace of their own executors are all its pods;
-        // beside notebooks they carry a PriorityClass of their own and the quota is scoped to it.
         let priorityClassName: pulumi.Output<string> | undefined;
         if (spark.maxExecutorPods > 0) {
-            let scope: Record<string, unknown> = {};
             if (!separate) {
-                const priority = new k8s.scheduling.v1.PriorityClass(
-                    `${name}-executor`,
-                    {
-                        // Cluster-scoped: the notebook namespace keeps the name unique per platform.
-                        metadata: { name: pulumi.interpolate`${args.notebookNamespace}-spark-executor` },
-                        value: 0,
-                        preemptionPolicy: "Never",
-                        description: "Spark executors of ds-platform notebooks; scopes their pod quota. Never preempts.",
-                    },
-                    child,
-                );
-                priorityClassName = priority.metadata.name;
-                scope = { scopeSelector: { matchExpressions: [{ scopeName: "PriorityClass", operator: "In", values: [priorityClassName] }] } };
+                priorityClassName = new k8s.scheduling.v1.PriorityClass(`${name}-executor`, executorPriorityClassArgs(args.notebookNamespace), child).metadata.name;
             }
-            new k8s.core.v1.ResourceQuota(
-                `${name}-executor-pods`,
-                { metadata: { name: "spark-executor-pods", namespace: executorNamespace }, spec: { hard: { pods: String(spark.maxExecutorPods) }, ...scope } },
-                child,
-            );
+            new k8s.core.v1.ResourceQuota(`${name}-executor-pods`, executorQuotaArgs(executorNamespace, spark.maxExecutorPods, priorityClassName), child);
         }
 
-        // Configuration mounted at SPARK_CONF_DIR -------------------------------------------------
-        const files = pulumi
-            .all([executorNamespace, args.image, args.gpuImage ?? args.image, args.imagePullSecretName, eventLogDir, priorityClassName])
-            .apply(([ns, image, gpuImage, pullSecret, logDir, priorityClass]) => {
-                const defaults = sparkDefaults({
-                    spark,
-                    executorNamespace: ns,
-                    sharedNamespace: !separate,
-                    image,
-                    imagePullSecretName: pullSecret,
-                    eventLogDir: logDir,
-                    eventLogS3,
-                    s3: args.s3,
-                });
-                const template = { spark, image, uid: args.uid, gid: args.gid, priorityClassName: priorityClass, matchNodePurpose };
-                const data: Record<string, string> = {
-                    [SPARK_DEFAULTS_FILE]: renderSparkDefaults(defaults),
-                    [EXECUTOR_TEMPLATE_FILE]: renderPodTemplate(executorPodTemplate(template)),
-                };
-                if (gpu) {
-                    const gpuConf = new Map([...defaults, ...gpuSparkOverrides(spark, gpu, gpuImage)]);
-                    data[SPARK_GPU_CONF_FILE] = renderSparkDefaults(gpuConf);
-                    data[GPU_EXECUTOR_TEMPLATE_FILE] = renderPodTemplate(executorPodTemplate({ ...template, image: gpuImage, gpu }));
-                }
-                return data;
+        // Event-log volume ------------------------------------------------------------------------
+        if (args.eventLog && !eventLogS3) {
+            // A plain string is known now; an Output is checked when it resolves (checkEventLogDir).
+            if (typeof args.eventLog.dir !== "string") {
+                throw new Error("eventLog.dir: a file: event-log directory must be a plain string, since it is also a mount path");
+            }
+            const claim = new k8s.core.v1.PersistentVolumeClaim(`${name}-event-logs`, eventLogClaimArgs(args.notebookNamespace, spark.historyServer), {
+                ...child,
+                protect: args.protect,
+                retainOnDelete: args.protect,
             });
-        const configMap = new k8s.core.v1.ConfigMap(
+            this.eventLogVolume = { claimName: claim.metadata.name, mountPath: eventLogMountPath(args.eventLog.dir) };
+        }
+
+        this.conf = new SparkConfFiles(
             `${name}-conf`,
             {
-                // A fixed name: updates land in running notebook pods, whose next Spark session reads them.
-                metadata: { name: SPARK_CONF_CONFIGMAP, namespace: args.notebookNamespace, labels: { "app.kubernetes.io/component": "spark-conf" } },
-                data: files,
+                notebookNamespace: args.notebookNamespace,
+                spark,
+                executorNamespace: separateNamespace,
+                image: args.image,
+                gpuImage: args.gpuImage,
+                gpuPlacements: gpu,
+                matchNodePurpose: args.matchNodePurpose,
+                uid: args.uid,
+                gid: args.gid,
+                imagePullSecretName: args.imagePullSecretName,
+                priorityClassName,
+                eventLogDir,
+                eventLogS3,
+                s3: args.s3,
+                formerParent,
             },
             child,
         );
-        this.sparkDefaults = files.apply((f) => f[SPARK_DEFAULTS_FILE]);
+        this.sparkDefaults = this.conf.sparkDefaults;
 
-        // Network ---------------------------------------------------------------------------------
-        const net = { notebookNamespace: args.notebookNamespace, executorNamespace, sharedNamespace: !separate, ports };
-        for (const [purpose, policy] of [
-            ["driver-ingress", driverIngressPolicy(net)],
-            ["driver-egress", driverEgressPolicy(net)],
-            ["executors", executorPolicy({ ...net, publicEgress: spark.executorPublicEgress })],
-        ] as const) {
-            new k8s.networking.v1.NetworkPolicy(`${name}-${purpose}`, { metadata: { ...policy.metadata, name: `spark-${purpose}` }, spec: policy.spec }, child);
-        }
+        this.network = new SparkNetworkPolicies(
+            `${name}-network`,
+            { notebookNamespace: args.notebookNamespace, executorNamespace: separateNamespace, spark, formerParent },
+            child,
+        );
 
-        // Event logs and history server -----------------------------------------------------------
-        let eventLogClaim: k8s.core.v1.PersistentVolumeClaim | undefined;
-        let eventLogMount: string | undefined;
-        if (args.eventLog && !eventLogS3) {
-            // Written by every notebook pod, read by the history server: the volume must be shared.
-            eventLogClaim = new k8s.core.v1.PersistentVolumeClaim(
-                `${name}-event-logs`,
-                {
-                    metadata: { name: "spark-event-logs", namespace: args.notebookNamespace },
-                    spec: {
-                        accessModes: ["ReadWriteMany"],
-                        storageClassName: spark.historyServer.storageClass,
-                        resources: { requests: { storage: spark.historyServer.logVolumeSize } },
-                    },
-                },
-                { ...child, protect: args.protect, retainOnDelete: args.protect },
-            );
-            // A plain string is known now; an Output is checked when it resolves (checkEventLogDir).
-            eventLogMount = typeof args.eventLog.dir === "string" ? eventLogMountPath(args.eventLog.dir) : undefined;
-            if (!eventLogMount) {
-                throw new Error("eventLog.dir: a file: event-log directory must be a plain string, since it is also a mount path");
-            }
-            this.eventLogVolume = { claimName: eventLogClaim.metadata.name, mountPath: eventLogMount };
-        }
         if (spark.historyServer.enabled && eventLogDir) {
+            this.history = new SparkHistoryServer(
+                `${name}-history`,
+                {
+                    namespace: args.notebookNamespace,
+                    image: args.image,
+                    uid: args.uid,
+                    gid: args.gid,
+                    eventLogDir,
+                    eventLogS3,
+                    s3: args.s3,
+                    eventLogVolume: this.eventLogVolume,
+                    // Only S3 event logs need a cloud identity; a volume is mounted.
+                    serviceAccountAnnotations: eventLogS3 ? (args.historyServiceAccountAnnotations ?? args.serviceAccountAnnotations) : undefined,
+                    imagePullSecretName: args.imagePullSecretName,
+                    matchNodePurpose: args.matchNodePurpose,
+                    formerParent,
+                },
+                child,
+            );
             this.historyServiceAccountName = HISTORY_SERVICE_ACCOUNT;
-            const historySa = new k8s.core.v1.ServiceAccount(
-                `${name}-history-sa`,
-                {
-                    metadata: { name: HISTORY_SERVICE_ACCOUNT, namespace: args.notebookNamespace, annotations: eventLogS3 ? (args.historyServiceAccountAnnotations ?? args.serviceAccountAnnotations) : undefined },
-                    automountServiceAccountToken: false,
-                    imagePullSecrets: pullSecrets,
-                },
-                child,
-            );
-            const labels = { "app.kubernetes.io/name": "spark-history-server", "app.kubernetes.io/part-of": "ds-platform" };
-            const historyOpts = eventLogDir.apply((dir) =>
-                [
-                    `-Dspark.history.fs.logDirectory=${dir}`,
-                    `-Dspark.history.ui.port=${HISTORY_UI_PORT}`,
-                    // The server reads no spark-defaults.conf (none is mounted): the S3A settings go here.
-                    ...(eventLogS3 ? [...s3aProperties(args.s3)].map(([key, value]) => `-D${key}=${value}`) : []),
-                ].join(" "),
-            );
-            new k8s.apps.v1.Deployment(
-                `${name}-history`,
-                {
-                    metadata: { name: "spark-history", namespace: args.notebookNamespace, labels },
-                    spec: {
-                        replicas: 1,
-                        selector: { matchLabels: labels },
-                        template: {
-                            metadata: { labels },
-                            spec: {
-                                serviceAccountName: historySa.metadata.name,
-                                automountServiceAccountToken: false,
-                                securityContext: { runAsUser: args.uid, runAsGroup: args.gid, runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
-                                affinity: { nodeAffinity: withNodePurpose(avoidGpuNodesAffinity(), "core", matchNodePurpose) },
-                                containers: [
-                                    {
-                                        name: "history-server",
-                                        image: args.image,
-                                        // spark-class runs the server in the foreground (the image's entrypoint execs it).
-                                        args: ["spark-class", "org.apache.spark.deploy.history.HistoryServer"],
-                                        env: [
-                                            { name: "SPARK_HISTORY_OPTS", value: historyOpts },
-                                            { name: "SPARK_DAEMON_MEMORY", value: "1g" },
-                                        ],
-                                        ports: [{ name: "http", containerPort: HISTORY_UI_PORT }],
-                                        readinessProbe: { httpGet: { path: "/", port: "http" }, periodSeconds: 10 },
-                                        resources: { requests: { cpu: "100m", memory: "1536Mi" }, limits: { cpu: "1", memory: "1536Mi" } },
-                                        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-                                        volumeMounts: eventLogClaim ? [{ name: "event-logs", mountPath: eventLogMount!, readOnly: true }] : undefined,
-                                    },
-                                ],
-                                volumes: eventLogClaim ? [{ name: "event-logs", persistentVolumeClaim: { claimName: eventLogClaim.metadata.name, readOnly: true } }] : undefined,
-                            },
-                        },
-                    },
-                },
-                child,
-            );
-            const service = new k8s.core.v1.Service(
-                `${name}-history`,
-                {
-                    metadata: { name: "spark-history", namespace: args.notebookNamespace, labels },
-                    spec: { selector: labels, ports: [{ name: "http", port: HISTORY_UI_PORT, targetPort: "http" }] },
-                },
-                child,
-            );
-            this.historyServerUrl = pulumi.interpolate`http://${service.metadata.name}.${service.metadata.namespace}.svc:${HISTORY_UI_PORT}`;
+            this.historyServerUrl = this.history.url;
         }
 
         this.notebookServiceAccountName = NOTEBOOK_SERVICE_ACCOUNT;
         this.executorServiceAccountName = EXECUTOR_SERVICE_ACCOUNT;
         this.wiring = {
             serviceAccountName: NOTEBOOK_SERVICE_ACCOUNT,
-            configMapName: configMap.metadata.name,
+            configMapName: this.conf.configMapName,
             confDir: SPARK_CONF_DIR,
             env: { ...DRIVER_POD_ENV },
             podLabels: { ...SPARK_DRIVER_LABELS },

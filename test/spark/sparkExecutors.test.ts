@@ -2,6 +2,7 @@
  * The SparkExecutors component under mocks: every object it declares, the driver's rights, the
  * generated configuration and the templates inside it.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { parsePlatformConfig, PlatformConfigInput } from "../../components/config/config";
 import { avoidGpuNodesAffinity, gpuNodeAffinity, gpuPlacement, gpuToleration } from "../../components/gpu/gpuNodePool";
@@ -277,5 +278,86 @@ describe("SparkExecutors options", () => {
         await expect(render({ historyServer: { enabled: true } })).rejects.toThrow(/spark\.historyServer\.enabled: needs an event log location/);
         await expect(render({ driverPort: 30000, blockManagerPort: 30002 })).rejects.toThrow(/spark\.blockManagerPort: ports 30002-30005 overlap/);
         await expect(render({}, { eventLog: { dir: "/var/logs" } })).rejects.toThrow(/eventLog\.dir "\/var\/logs": allowed without eventLog\.s3 is file:/);
+    });
+});
+
+describe("SparkExecutors composition", () => {
+    const ROOT = "urn:pulumi:test::ds-platform::ds-platform:spark:SparkExecutors";
+
+    /** Type, logical name, parent and aliases of every object, as declared. */
+    async function declared(): Promise<{ type: string; name: string; parent?: string; aliases: string[] }[]> {
+        const recorder = setupMocks();
+        const config = parsePlatformConfig({ spark: { historyServer: { enabled: true }, maxExecutorPods: 8 } }, { hubPassword: true });
+        const found: { type: string; name: string; parent?: pulumi.Resource; aliases: pulumi.Input<pulumi.URN | pulumi.Alias>[] }[] = [];
+        new SparkExecutors(
+            "spark",
+            { notebookNamespace: "ds", spark: config.spark, image: IMAGE, uid: 1000, gid: 100, protect: false, eventLog: { dir: "file:/var/spark-events" } },
+            {
+                transformations: [
+                    (a) => {
+                        found.push({ type: a.type, name: a.name, parent: a.opts.parent, aliases: a.opts.aliases ?? [] });
+                        return undefined;
+                    },
+                ],
+            },
+        );
+        await settle(recorder);
+        return Promise.all(
+            found.map(async (r) => ({
+                type: r.type,
+                name: r.name,
+                parent: r.parent ? await valueOf(r.parent.urn) : undefined,
+                // Only aliases to a former name: the Kubernetes SDK adds its own to former API versions.
+                aliases: await Promise.all(
+                    r.aliases.filter((a): a is pulumi.Alias => typeof a === "object" && "name" in a).map((a) => valueOf(pulumi.createUrn(a.name!, r.type, a.parent as pulumi.Resource))),
+                ),
+            })),
+        );
+    }
+
+    it("composes the parts as components of their own, each with its own type token", async () => {
+        const parts = (await declared()).filter((r) => r.type.startsWith("ds-platform:spark:") && r.parent === `${ROOT}::spark`);
+        expect(parts.map((r) => `${r.type} ${r.name}`).sort()).toEqual([
+            "ds-platform:spark:SparkConfFiles spark-conf",
+            "ds-platform:spark:SparkDriverAccess spark-access",
+            "ds-platform:spark:SparkHistoryServer spark-history",
+            "ds-platform:spark:SparkNetworkPolicies spark-network",
+        ]);
+    });
+
+    it("aliases every moved object to the URN it had when SparkExecutors declared it, so deployed objects are updated in place", async () => {
+        const moved = (await declared()).filter((r) => r.type.startsWith("kubernetes:") && r.parent !== `${ROOT}::spark`);
+        const formerName = Object.fromEntries(moved.map((r) => [`${r.type} ${r.name}`, r.aliases]));
+        const former = (type: string, name: string) => [`${ROOT}$${type}::${name}`];
+        expect(formerName).toEqual({
+            "kubernetes:core/v1:ServiceAccount spark-access-notebook-sa": former("kubernetes:core/v1:ServiceAccount", "spark-notebook-sa"),
+            "kubernetes:core/v1:ServiceAccount spark-access-executor-sa": former("kubernetes:core/v1:ServiceAccount", "spark-executor-sa"),
+            "kubernetes:rbac.authorization.k8s.io/v1:Role spark-access-role": former("kubernetes:rbac.authorization.k8s.io/v1:Role", "spark-driver"),
+            "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding spark-access-binding": former("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "spark-driver"),
+            "kubernetes:core/v1:ConfigMap spark-conf-configmap": former("kubernetes:core/v1:ConfigMap", "spark-conf"),
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy spark-network-driver-ingress": former("kubernetes:networking.k8s.io/v1:NetworkPolicy", "spark-driver-ingress"),
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy spark-network-driver-egress": former("kubernetes:networking.k8s.io/v1:NetworkPolicy", "spark-driver-egress"),
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy spark-network-executors": former("kubernetes:networking.k8s.io/v1:NetworkPolicy", "spark-executors"),
+            "kubernetes:core/v1:ServiceAccount spark-history-sa": former("kubernetes:core/v1:ServiceAccount", "spark-history-sa"),
+            "kubernetes:apps/v1:Deployment spark-history-deployment": former("kubernetes:apps/v1:Deployment", "spark-history"),
+            "kubernetes:core/v1:Service spark-history-service": former("kubernetes:core/v1:Service", "spark-history"),
+        });
+    });
+
+    it("keeps what the parts share directly under SparkExecutors, where it always was", async () => {
+        const own = (await declared()).filter((r) => r.type.startsWith("kubernetes:") && r.parent === `${ROOT}::spark`);
+        expect(own.map((r) => `${r.type} ${r.name} ${r.aliases.length}`).sort()).toEqual([
+            "kubernetes:core/v1:PersistentVolumeClaim spark-event-logs 0",
+            "kubernetes:core/v1:ResourceQuota spark-executor-pods 0",
+            "kubernetes:scheduling.k8s.io/v1:PriorityClass spark-executor 0",
+        ]);
+    });
+
+    it("exposes the parts' outputs", async () => {
+        const { component } = await render({ historyServer: { enabled: true } }, { eventLog: { dir: "s3a://data-bucket/spark-events/", s3: true } });
+        expect(await valueOf(component.access.notebookServiceAccountName)).toBe(component.notebookServiceAccountName);
+        expect(await valueOf(component.access.executorServiceAccountName)).toBe(component.executorServiceAccountName);
+        expect(await valueOf(component.history!.serviceAccountName)).toBe(component.historyServiceAccountName);
+        expect(await valueOf(component.wiring.configMapName)).toBe(await valueOf(component.conf.configMapName));
     });
 });
