@@ -294,6 +294,12 @@ export const hubSchema = z
                 userPlaceholders: nonNegativeInt.max(100).default(0).describe("Placeholder pods keeping room for arriving users. Default: 0"),
             })
             .prefault({}).describe("Placement of user pods"),
+        extraValues: z
+            .record(z.string(), z.unknown())
+            .default({})
+            .describe(
+                "Zero to JupyterHub chart values for what the keys above do not cover (e.g. hub.extraEnv, singleuser.extraLabels), deep-merged over the generated values like a second Helm values file, and winning over them: mappings merge key by key, lists and scalars replace, null removes a chart default. The chart's values schema rejects unknown keys at install. Plain config, kept in clear text in Pulumi.<stack>.yaml: no secrets here (the hub's are the secret keys hubPassword, hubAdminPassword and oauthClientSecret). Default: {}",
+            ),
     })
     .prefault({});
 

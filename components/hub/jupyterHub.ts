@@ -46,6 +46,21 @@ export function hubAccess(exposure: HubConfig["exposure"], namespace: string): {
     }
 }
 
+const isPlainMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * `extra` deep-merged over `values`, as Helm layers a second values file over the first: mappings
+ * merge key by key, lists and scalars (null included, which Helm reads as "remove the chart's
+ * default") replace. Neither argument is modified.
+ */
+export function mergeHubValues(values: HubValues, extra: Record<string, unknown>): HubValues {
+    const merged: HubValues = { ...values };
+    for (const [key, value] of Object.entries(extra)) {
+        merged[key] = isPlainMapping(value) && isPlainMapping(merged[key]) ? mergeHubValues(merged[key], value) : value;
+    }
+    return merged;
+}
+
 /** The values-builder inputs the component passes through as given (documented on HubValuesInput). */
 type PassedThrough =
     | "hub"
@@ -161,8 +176,10 @@ export class JupyterHub extends pulumi.ComponentResource {
             releaseName,
             protect: args.protect,
         });
+        // hub.extraValues go over the resolved values, so they can reach into any generated setting.
+        const withExtra = pulumi.output(values).apply((v) => mergeHubValues(v as HubValues, hub.extraValues));
         // The whole values document is secret: it carries the cookie secret, proxy token and auth secrets.
-        this.values = pulumi.secret(pulumi.output(values)) as pulumi.Output<HubValues>;
+        this.values = pulumi.secret(withExtra) as pulumi.Output<HubValues>;
 
         // The chart's user-scheduler ClusterRole is system:kube-scheduler of 1.30; a newer scheduler's
         // informers are refused without these rules, and it never schedules a pod.

@@ -89,3 +89,22 @@ test("memoryBytes reads binary quantities", () => {
     expect(memoryBytes("1.5Gi")).toBe(1.5 * 2 ** 30);
     expect(() => memoryBytes("1GB")).toThrow("not a memory quantity");
 });
+
+describe("hub.extraValues", () => {
+    it("defaults to no extra chart values and keeps the given ones as they are", () => {
+        expect(parsePlatformConfig({}, { hubPassword: true }).hub.extraValues).toEqual({});
+        const extraValues = { singleuser: { extraLabels: { team: "analytics" } }, hub: { extraEnv: { TZ: "UTC" } } };
+        expect(parsePlatformConfig({ hub: { extraValues } }, { hubPassword: true }).hub.extraValues).toEqual(extraValues);
+    });
+
+    it("must be a mapping, like a values file", () => {
+        let error: unknown;
+        try {
+            parsePlatformConfig({ hub: { extraValues: ["singleuser"] as unknown as Record<string, unknown> } }, { hubPassword: true });
+        } catch (e) {
+            error = e;
+        }
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as ConfigError).problems.map((p) => p.path)).toEqual(["hub.extraValues"]);
+    });
+});
