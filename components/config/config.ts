@@ -10,6 +10,12 @@ import { z } from "zod";
 import { NODE_PURPOSE_LABEL, NODE_PURPOSE_MATCHES, NodePurposeMatch } from "../cluster/nodePurpose";
 import { CATALOGUE_FILE, defaultGpusPerNode, nodeFitProblems } from "../cluster/instanceTypes";
 import { SUPPORTED_KUBERNETES_VERSIONS } from "../cluster/kubernetesVersions";
+import { isDigestReference, isImageReference } from "../image/imageReference";
+import { isMemoryQuantity, MEMORY_QUANTITY, memoryBytes, SPARK_SIZE } from "../shared/quantities";
+import { didYouMean } from "../shared/suggest";
+import { gpuPoolOf } from "../shared/gpuPool";
+
+export { memoryBytes } from "../shared/quantities";
 
 // ---------------------------------------------------------------------------------------------
 // Reusable value types. Each carries the human description of what it allows; error messages
@@ -17,15 +23,7 @@ import { SUPPORTED_KUBERNETES_VERSIONS } from "../cluster/kubernetesVersions";
 // ---------------------------------------------------------------------------------------------
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const MEMORY_QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti)$/;
-const SPARK_MEMORY = /^[0-9]+[kmgt]$/;
-// registry[:port]/path[:tag][@sha256:digest], as the distribution reference grammar allows.
-const IMAGE_REFERENCE =
-    /^(?:[a-zA-Z0-9][a-zA-Z0-9.-]*(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
-const DIGEST_PINNED = /@sha256:[a-f0-9]{64}$/;
 const SEMVER = /^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$/;
-
-const UNITS: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
 
 /** The hub's Helm release is `jupyterhub-<namespace>`: Helm release names have at most 53 characters. */
 export const HUB_RELEASE_NAMESPACE_MAX = 53 - "jupyterhub-".length;
@@ -38,14 +36,6 @@ export function hubReleaseName(namespace: string): string {
     return `jupyterhub-${namespace}`;
 }
 
-/** Bytes in a Kubernetes binary memory quantity such as `4Gi`. */
-export function memoryBytes(quantity: string): number {
-    const m = /^([0-9.]+)(Ki|Mi|Gi|Ti)$/.exec(quantity);
-    if (!m) {
-        throw new Error(`not a memory quantity: ${quantity}`);
-    }
-    return Number(m[1]) * UNITS[m[2]];
-}
 
 function isCidr(value: string): boolean {
     const m = /^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\/([0-9]{1,2})$/.exec(value);
@@ -57,13 +47,13 @@ const dnsLabel = z
     .max(63)
     .regex(DNS_LABEL, "a Kubernetes name: lower-case letters, digits and '-', starting and ending alphanumeric, at most 63 characters");
 const memory = z.string().regex(MEMORY_QUANTITY, "a Kubernetes memory quantity with a binary unit, such as 512Mi or 4Gi");
-const sparkMemory = z.string().regex(SPARK_MEMORY, "a Spark memory size such as 512m or 4g");
+const sparkMemory = z.string().regex(SPARK_SIZE, "a Spark memory size such as 512m or 4g");
 const cpu = z.number().positive("a positive number of CPU cores, such as 0.5 or 2");
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
 const cidr = z.string().refine(isCidr, "an IPv4 CIDR block such as 10.0.0.0/16");
-const imageReference = z.string().regex(IMAGE_REFERENCE, "an image reference such as registry.example.com/team/image:1.0 or ...@sha256:<64 hex digits>");
-const pinnedImage = imageReference.refine((v) => DIGEST_PINNED.test(v), "an image reference pinned by digest (...@sha256:<64 hex digits>)");
+const imageReference = z.string().refine(isImageReference, "an image reference such as registry.example.com/team/image:1.0 or ...@sha256:<64 hex digits>");
+const pinnedImage = imageReference.refine(isDigestReference, "an image reference pinned by digest (...@sha256:<64 hex digits>)");
 const chartVersion = z.string().regex(SEMVER, "an exact chart version such as 4.4.0 (ranges are not allowed: everything is pinned)");
 const url = z.url("an absolute URL such as https://example.com/path");
 const port = z.number().int().min(1024).max(65535);
@@ -631,7 +621,7 @@ function checkCombinations(c: z.output<typeof platformObject>, ctx: z.Refinement
             issue(["profiles", i, "cpu", "guarantee"], `must not exceed cpu.limit (${p.cpu.limit})`);
         }
         // Refinements also run when a field already failed its own check; compare only well-formed quantities.
-        const quantities = [p.memory.guarantee, p.memory.limit].every((q) => MEMORY_QUANTITY.test(q));
+        const quantities = [p.memory.guarantee, p.memory.limit].every(isMemoryQuantity);
         if (quantities && memoryBytes(p.memory.guarantee) > memoryBytes(p.memory.limit)) {
             issue(["profiles", i, "memory", "guarantee"], `must not exceed memory.limit (${p.memory.limit})`);
         }
@@ -647,7 +637,7 @@ function checkCombinations(c: z.output<typeof platformObject>, ctx: z.Refinement
         if (p.image === "gpu" && !c.image.gpu) {
             issue(["profiles", i, "image"], "gpu needs image.gpu: true so the gpu image is built");
         }
-        const pool = c.gpuPools.find((g) => g.name === (p.gpuPool ?? c.gpuPools[0]?.name));
+        const pool = gpuPoolOf(p, c.gpuPools);
         if (pool && p.gpus > pool.gpusPerNode) {
             issue(["profiles", i, "gpus"], `exceeds the ${pool.gpusPerNode} GPUs per node of pool ${pool.name}`);
         }
@@ -735,7 +725,7 @@ function checkModels(c: z.output<typeof platformObject>, issue: (path: (string |
         if (m.cpu.guarantee > m.cpu.limit) {
             issue(at("cpu", "guarantee"), `must not exceed cpu.limit (${m.cpu.limit})`);
         }
-        if ([m.memory.guarantee, m.memory.limit].every((q) => MEMORY_QUANTITY.test(q)) && memoryBytes(m.memory.guarantee) > memoryBytes(m.memory.limit)) {
+        if ([m.memory.guarantee, m.memory.limit].every(isMemoryQuantity) && memoryBytes(m.memory.guarantee) > memoryBytes(m.memory.limit)) {
             issue(at("memory", "guarantee"), `must not exceed memory.limit (${m.memory.limit})`);
         }
         if (m.gpus > 0 && poolNames.size === 0) {
@@ -747,7 +737,7 @@ function checkModels(c: z.output<typeof platformObject>, issue: (path: (string |
         if (m.gpuPool !== undefined && m.gpus === 0) {
             issue(at("gpuPool"), "is set but gpus is 0; a CPU model never lands on GPU nodes");
         }
-        const pool = c.gpuPools.find((g) => g.name === (m.gpuPool ?? c.gpuPools[0]?.name));
+        const pool = gpuPoolOf(m, c.gpuPools);
         if (pool && m.gpus > pool.gpusPerNode) {
             issue(at("gpus"), `exceeds the ${pool.gpusPerNode} GPUs per node of pool ${pool.name}`);
         }
@@ -817,25 +807,10 @@ function valueAt(root: unknown, path: PropertyKey[]): unknown {
     return path.reduce<unknown>((node, key) => (node !== null && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[key] : undefined), root);
 }
 
-/** Levenshtein distance, for "did you mean" on misspelt keys. */
-function distance(a: string, b: string): number {
-    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        let prev = row[0];
-        row[0] = i;
-        for (let j = 1; j <= b.length; j++) {
-            const cur = row[j];
-            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
-            prev = cur;
-        }
-    }
-    return row[b.length];
-}
-
 /** "did you mean ...? " for a misspelt key close to an allowed one, else "". */
 export function suggestKey(key: string, allowed: string[]): string {
-    const best = allowed.map((a) => [a, distance(key, a)] as const).sort((x, y) => x[1] - y[1])[0];
-    return best && best[1] <= Math.max(2, Math.floor(key.length / 3)) ? `did you mean "${best[0]}"? ` : "";
+    const hint = didYouMean(key, allowed);
+    return hint ? `${hint} ` : "";
 }
 
 /** The keys a strict object schema at `path` allows, walking through defaults, optionals and arrays. */

@@ -12,11 +12,13 @@ import { avoidGpuNodesAffinity, gpuNodeAffinity, GpuPlacement, gpuToleration } f
 import { chartImageOf, isDigestReference } from "../image/imageReference";
 import { NodeAffinity, NodePurposeMatch, NodeSelectorTerm, withNodePurpose } from "../cluster/nodePurpose";
 import type { NotebookSparkWiring } from "../spark/sparkExecutors";
+import { REGISTRY_PORT } from "../registry/port";
+import { parseMemoryQuantity } from "../shared/quantities";
+import { didYouMean } from "../shared/suggest";
+import { gpuPoolNameOf } from "../shared/gpuPool";
 
 /** Where notebook homes are mounted: the notebook image's home directory. */
 export const HOME_MOUNT_PATH = "/home/jovyan";
-/** Port of the in-cluster registry (CNCF Distribution's default). */
-export const DEFAULT_REGISTRY_PORT = 5000;
 /** Name of the shared data volume inside notebook pods. */
 export const SHARED_VOLUME_NAME = "shared-data";
 /** Name of the Spark configuration volume inside notebook pods. */
@@ -101,18 +103,13 @@ function chartImage(ref: pulumi.Input<string>): { name: pulumi.Input<string>; ta
 // Profiles
 // ---------------------------------------------------------------------------------------------
 
-const KUBERNETES_MEMORY = /^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti)$/;
-
 /**
  * A Kubernetes binary memory quantity (`4Gi`) in the form JupyterHub's ByteSpecification accepts
  * (`4G`): it knows the suffixes K, M, G and T, each a power of 1024, and rejects `Gi`.
  */
 export function byteSpecification(quantity: string): string {
-    const m = KUBERNETES_MEMORY.exec(quantity);
-    if (!m) {
-        throw new Error(`memory "${quantity}" is not a Kubernetes binary quantity such as 512Mi or 4Gi`);
-    }
-    return `${m[1]}${m[2][0]}`;
+    const { amount, unit } = parseMemoryQuantity(quantity);
+    return `${amount}${unit[0]}`;
 }
 
 /** KubeSpawner settings a profile overrides (trait names as spelled in kubespawner/spawner.py). */
@@ -188,7 +185,7 @@ export function buildProfileList(
         }
         let placement: GpuPlacement | undefined;
         if (p.gpus > 0) {
-            const poolName = p.gpuPool ?? poolNames[0];
+            const poolName = gpuPoolNameOf(p, poolNames);
             placement = poolName === undefined ? undefined : gpuPlacements[poolName];
             if (poolNames.length === 0) {
                 problems.push(`${at}.gpus: asks for ${p.gpus} GPU(s) but no GPU pool is configured; add a gpuPools entry or set gpus: 0`);
@@ -326,25 +323,9 @@ export const KUBESPAWNER_OVERRIDE_KEYS: Record<string, Check> = {
     storage_class: string,
 };
 
-/** Levenshtein distance, to suggest the key a misspelt one meant. */
-function editDistance(a: string, b: string): number {
-    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        let diagonal = row[0];
-        row[0] = i;
-        for (let j = 1; j <= b.length; j++) {
-            const above = row[j];
-            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-            diagonal = above;
-        }
-    }
-    return row[b.length];
-}
-
 function unknownKey(path: string, key: string, allowed: string[]): string {
-    const [closest] = allowed.map((a) => [a, editDistance(key, a)] as const).sort((x, y) => x[1] - y[1]);
-    const hint = closest && closest[1] <= 3 ? `did you mean "${closest[0]}"? ` : "";
-    return `${path}.${key}: unknown key; ${hint}allowed: ${allowed.join(", ")}`;
+    const hint = didYouMean(key, allowed);
+    return `${path}.${key}: unknown key; ${hint ? `${hint} ` : ""}allowed: ${allowed.join(", ")}`;
 }
 
 function checkKeys(path: string, value: Record<string, unknown>, checks: Record<string, Check>): string[] {
@@ -688,7 +669,7 @@ export function buildHubValues(input: HubValuesInput): HubValues {
                     ...(r.namespaceLabels ? { namespaceSelector: { matchLabels: r.namespaceLabels } } : {}),
                 },
             ],
-            ports: [{ port: r.port ?? DEFAULT_REGISTRY_PORT, protocol: "TCP" }],
+            ports: [{ port: r.port ?? REGISTRY_PORT, protocol: "TCP" }],
         });
     }
 

@@ -10,6 +10,7 @@ import { stringify } from "yaml";
 import { SparkConfig } from "../config/config";
 import { avoidGpuNodesAffinity, GpuPlacement, gpuNodeAffinity, gpuToleration } from "../gpu/gpuNodePool";
 import { NodePurposeMatch, withNodePurpose } from "../cluster/nodePurpose";
+import { sparkSizeMiB } from "../shared/quantities";
 
 /** Where notebook pods mount the Spark ConfigMap; the image sets SPARK_CONF_DIR to this path. */
 export const SPARK_CONF_DIR = "/etc/spark/conf";
@@ -182,14 +183,9 @@ export function s3aProperties(s3?: S3AccessOptions): Map<string, string> {
     return conf;
 }
 
-/** Bytes of a Spark size such as 512m or 4g (binary units, as Spark reads them). */
+/** Whole MiB of a Spark size such as 512m or 4g, rounded up, as a pod's memory is written. */
 export function sparkMemoryMiB(size: string): number {
-    const m = /^([0-9]+)([kmgt])$/.exec(size);
-    if (!m) {
-        throw new Error(`not a Spark memory size: ${size} (allowed: a number with k, m, g or t, such as 512m)`);
-    }
-    const factor = { k: 1 / 1024, m: 1, g: 1024, t: 1024 * 1024 }[m[2] as "k" | "m" | "g" | "t"];
-    return Math.ceil(Number(m[1]) * factor);
+    return Math.ceil(sparkSizeMiB(size));
 }
 
 /** The executor's CPU limit in cores. */
