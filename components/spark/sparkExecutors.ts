@@ -33,8 +33,8 @@ import {
     sparkDefaults,
     sparkDriverRoleRules,
     sparkPortRanges,
-    sparkSettingsProblems,
 } from "./sparkConf";
+import { assertNoProblems, sparkRules } from "../config/config";
 
 export { EXECUTOR_SERVICE_ACCOUNT, HISTORY_SERVICE_ACCOUNT, NOTEBOOK_SERVICE_ACCOUNT, SPARK_CONF_DIR } from "./sparkConf";
 
@@ -162,7 +162,16 @@ export class SparkExecutors extends pulumi.ComponentResource {
         const { spark } = args;
         const gpu = spark.gpuExecutors.enabled && args.gpuPlacements && args.gpuPlacements.length > 0 ? args.gpuPlacements : undefined;
         const matchNodePurpose = args.matchNodePurpose ?? "ignore";
-        const problems = sparkSettingsProblems(spark, gpu);
+        // Callers other than the platform may pass unchecked settings: the same rules the config parse runs.
+        assertNoProblems(
+            // What this component does: executors in the namespace argument, GPU executors only with placements.
+            sparkRules({ ...spark, namespace: args.executorNamespace, gpuExecutors: { ...spark.gpuExecutors, enabled: gpu !== undefined } }, {
+                gpuPools: (gpu ?? []).map((p) => ({ name: p.poolName, gpusPerNode: p.gpusPerNode })),
+                notebookNamespace: typeof args.notebookNamespace === "string" ? args.notebookNamespace : undefined,
+            }),
+            { spark },
+        );
+        const problems: string[] = [];
         if (spark.historyServer.enabled && !args.eventLog) {
             problems.push("spark.historyServer.enabled: needs an event log location (the eventLog argument, e.g. the data bucket's s3a:// URI)");
         }
@@ -190,14 +199,7 @@ export class SparkExecutors extends pulumi.ComponentResource {
                 `${name}-executors`,
                 {
                     metadata: {
-                        name: pulumi.output(args.notebookNamespace).apply((nb) => {
-                            if (nb === args.executorNamespace) {
-                                throw new Error(
-                                    `spark.namespace ${JSON.stringify(nb)} is the notebook namespace; leave spark.namespace unset to run executors beside the notebooks`,
-                                );
-                            }
-                            return args.executorNamespace!;
-                        }),
+                        name: args.executorNamespace,
                         labels: { "app.kubernetes.io/part-of": "ds-platform", "app.kubernetes.io/component": "spark-executors" },
                     },
                 },
