@@ -13,6 +13,7 @@ import { ModelService } from "./model/modelService";
 import { clusterKubernetesVersion, userSchedulerPin } from "./cluster/kubernetesVersions";
 import { NotebookImage } from "./image/notebookImage";
 import { REGISTRY_PORT, Registry } from "./registry/registry";
+import { gpuPoolNameOf } from "./shared/gpuPool";
 import { EXECUTOR_SERVICE_ACCOUNT, HISTORY_SERVICE_ACCOUNT, NOTEBOOK_SERVICE_ACCOUNT, SparkEventLog, SparkExecutors } from "./spark/sparkExecutors";
 
 /** Secrets the platform consumes; each is a Pulumi secret, never plain config. */
@@ -252,7 +253,7 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
                         gpuImage: this.image.gpuRef,
                         uid: config.image.uid,
                         gid: config.image.gid,
-                        gpuPlacement: model.gpus > 0 ? this.gpuPlacements[model.gpuPool ?? config.gpuPools[0].name] : undefined,
+                        gpuPlacement: model.gpus > 0 ? this.gpuPlacements[gpuPoolNameOf(model, config.gpuPools.map((p) => p.name))!] : undefined,
                         matchNodePurpose: config.cluster.matchNodePurpose,
                         imagePullSecretName: this.registry.pullSecretName,
                         aws: aws

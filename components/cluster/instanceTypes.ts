@@ -20,6 +20,9 @@
  * headroom below the allocatable figure rather than sizing to the last MiB.
  */
 
+import { isMemoryQuantity, isSparkSize, memoryMiB, sparkSizeMiB } from "../shared/quantities";
+import { gpuPoolNameOf } from "../shared/gpuPool";
+
 /** What one EC2 instance type offers. */
 export interface InstanceType {
     vcpus: number;
@@ -213,20 +216,9 @@ export interface NodeFitProblem {
     message: string;
 }
 
-const BINARY_UNITS: Record<string, number> = { Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 * 1024 };
-const SPARK_UNITS: Record<string, number> = { k: 1 / 1024, m: 1, g: 1024, t: 1024 * 1024 };
-
-/** MiB in a Kubernetes binary quantity (4Gi), or undefined when it is not one. */
-function quantityMiB(q: string): number | undefined {
-    const m = /^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti)$/.exec(q);
-    return m ? Number(m[1]) * BINARY_UNITS[m[2]] : undefined;
-}
-
-/** MiB in a Spark size (8g), or undefined when it is not one. */
-function sparkMiB(s: string): number | undefined {
-    const m = /^([0-9]+)([kmgt])$/.exec(s);
-    return m ? Number(m[1]) * SPARK_UNITS[m[2]] : undefined;
-}
+// The schema has already reported malformed sizes; these checks skip them rather than repeat that.
+const quantityMiB = (q: string): number | undefined => (isMemoryQuantity(q) ? memoryMiB(q) : undefined);
+const sparkMiB = (s: string): number | undefined => (isSparkSize(s) ? sparkSizeMiB(s) : undefined);
 
 const mib = (n: number) => `${Math.floor(n)}Mi`;
 const cores = (millicores: number) => `${Number((millicores / 1000).toFixed(3))}`;
@@ -314,7 +306,7 @@ export function nodeFitProblems(c: NodeFitConfig): NodeFitProblem[] {
         ...(c.models ?? []).map((p, i) => ({ p, key: "models", i, kind: "model", pod: "model replica" })),
     ];
     sized.forEach(({ p, key, i, kind, pod }) => {
-        const group = p.gpus > 0 ? pools.get(p.gpuPool ?? c.gpuPools[0]?.name ?? "") : cpuGroup;
+        const group = p.gpus > 0 ? pools.get(gpuPoolNameOf(p, c.gpuPools.map((g) => g.name)) ?? "") : cpuGroup;
         if (!group) {
             return; // an unknown type or pool, reported on its own
         }

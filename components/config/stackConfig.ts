@@ -3,7 +3,7 @@
  * its secrets. Unknown keys are reported like any other configuration error, with a suggestion.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_KEYS, ConfigError, PlatformConfigInput, SECRET_KEYS, suggestKey } from "./config";
+import { CONFIG_KEYS, ConfigError, PlatformConfigInput, SECRET_KEYS, unknownKey } from "./config";
 import { PlatformSecrets } from "../platform";
 
 export const PROJECT = "ds-platform";
@@ -20,13 +20,7 @@ export function readStackConfig(): StackConfig {
         .map((k) => k.slice(PROJECT.length + 1))
         .filter((k) => !known.has(k));
     if (unknown.length > 0) {
-        throw new ConfigError(
-            unknown.map((key) => ({
-                path: `${PROJECT}:${key}`,
-                value: undefined,
-                message: `unknown config key; ${suggestKey(key, [...known])}allowed keys: ${[...known].join(", ")}`,
-            })),
-        );
+        throw new ConfigError(unknown.map((key) => unknownKey(`${PROJECT}:${key}`, key, [...known])));
     }
     const cfg = new pulumi.Config(PROJECT);
     const config: Record<string, unknown> = {};

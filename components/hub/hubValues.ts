@@ -7,16 +7,17 @@
  * chart default stays as upstream ships it (network policies included).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { HubConfig, ImagesConfig, Profile } from "../config/config";
+import { assertNoProblems, HubConfig, hubRules, ImagesConfig, Profile, profileRules } from "../config/config";
 import { avoidGpuNodesAffinity, gpuNodeAffinity, GpuPlacement, gpuToleration } from "../gpu/gpuNodePool";
-import { chartImageOf, isDigestReference } from "../image/imageReference";
+import { chartImageOf } from "../image/imageReference";
 import { NodeAffinity, NodePurposeMatch, NodeSelectorTerm, withNodePurpose } from "../cluster/nodePurpose";
 import type { NotebookSparkWiring } from "../spark/sparkExecutors";
+import { REGISTRY_PORT } from "../registry/port";
+import { parseMemoryQuantity } from "../shared/quantities";
+import { gpuPoolNameOf } from "../shared/gpuPool";
 
 /** Where notebook homes are mounted: the notebook image's home directory. */
 export const HOME_MOUNT_PATH = "/home/jovyan";
-/** Port of the in-cluster registry (CNCF Distribution's default). */
-export const DEFAULT_REGISTRY_PORT = 5000;
 /** Name of the shared data volume inside notebook pods. */
 export const SHARED_VOLUME_NAME = "shared-data";
 /** Name of the Spark configuration volume inside notebook pods. */
@@ -45,6 +46,8 @@ c.JupyterHub.spawner_class = StorageClassNameSpawner
 export const HELM_KEEP_ANNOTATION = { "helm.sh/resource-policy": "keep" } as const;
 /** Annotation naming the cert-manager ClusterIssuer that signs the ingress certificate. */
 export const CERT_MANAGER_ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer";
+
+export { KUBESPAWNER_OVERRIDE_KEYS, PROFILE_ENTRY_KEYS, validateProfileList } from "./profileListSchema";
 
 // ---------------------------------------------------------------------------------------------
 // Images
@@ -101,18 +104,13 @@ function chartImage(ref: pulumi.Input<string>): { name: pulumi.Input<string>; ta
 // Profiles
 // ---------------------------------------------------------------------------------------------
 
-const KUBERNETES_MEMORY = /^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti)$/;
-
 /**
  * A Kubernetes binary memory quantity (`4Gi`) in the form JupyterHub's ByteSpecification accepts
  * (`4G`): it knows the suffixes K, M, G and T, each a power of 1024, and rejects `Gi`.
  */
 export function byteSpecification(quantity: string): string {
-    const m = KUBERNETES_MEMORY.exec(quantity);
-    if (!m) {
-        throw new Error(`memory "${quantity}" is not a Kubernetes binary quantity such as 512Mi or 4Gi`);
-    }
-    return `${m[1]}${m[2][0]}`;
+    const { amount, unit } = parseMemoryQuantity(quantity);
+    return `${amount}${unit[0]}`;
 }
 
 /** KubeSpawner settings a profile overrides (trait names as spelled in kubespawner/spawner.py). */
@@ -157,54 +155,18 @@ export function buildProfileList(
     gpuPlacements: Record<string, GpuPlacement>,
     matchNodePurpose: NodePurposeMatch = "ignore",
 ): ProfileListEntry[] {
-    if (profiles.length === 0) {
-        throw new Error("profiles must have at least one entry");
-    }
-    const problems: string[] = [];
-    const slugs = new Set<string>();
-    const marked = profiles.findIndex((p) => p.default);
-    if (profiles.filter((p) => p.default).length > 1) {
-        problems.push("profiles: at most one profile may set default: true");
-    }
+    // Callers other than the platform may pass unchecked profiles: the same rules the config parse runs.
     const poolNames = Object.keys(gpuPlacements);
-    const entries = profiles.map((p, i): ProfileListEntry | undefined => {
-        const at = `profiles[${i}]`;
-        if (slugs.has(p.name)) {
-            problems.push(`${at}.name: "${p.name}" is used by another profile; names must be unique`);
-        }
-        slugs.add(p.name);
-        if (p.cpu.guarantee > p.cpu.limit) {
-            problems.push(`${at}.cpu.guarantee: ${p.cpu.guarantee} exceeds cpu.limit ${p.cpu.limit}`);
-        }
-        let memory: { guarantee: string; limit: string } | undefined;
-        try {
-            memory = { guarantee: byteSpecification(p.memory.guarantee), limit: byteSpecification(p.memory.limit) };
-        } catch (e) {
-            problems.push(`${at}.memory: ${(e as Error).message}`);
-        }
-        const image = p.image === "gpu" ? images.gpu : images.cpu;
-        if (image === undefined) {
-            problems.push(`${at}.image: "gpu" needs the gpu notebook image (image.gpu: true); allowed without it: cpu`);
-        }
-        let placement: GpuPlacement | undefined;
-        if (p.gpus > 0) {
-            const poolName = p.gpuPool ?? poolNames[0];
-            placement = poolName === undefined ? undefined : gpuPlacements[poolName];
-            if (poolNames.length === 0) {
-                problems.push(`${at}.gpus: asks for ${p.gpus} GPU(s) but no GPU pool is configured; add a gpuPools entry or set gpus: 0`);
-            } else if (!placement) {
-                problems.push(`${at}.gpuPool: "${p.gpuPool}" names no GPU pool; allowed: ${poolNames.join(", ")}`);
-            } else if (p.gpus > placement.gpusPerNode) {
-                problems.push(`${at}.gpus: ${p.gpus} exceeds the ${placement.gpusPerNode} GPU(s) per node of pool ${placement.poolName}`);
-            }
-        } else if (p.gpuPool !== undefined) {
-            problems.push(`${at}.gpuPool: is set but gpus is 0; a CPU profile never lands on GPU nodes`);
-        }
-        if (!memory || image === undefined || (p.gpus > 0 && !placement)) {
-            return undefined;
-        }
+    const pools = Object.values(gpuPlacements).map((p) => ({ name: p.poolName, gpusPerNode: p.gpusPerNode }));
+    assertNoProblems(profileRules(profiles, { gpuPools: pools, gpuImage: images.gpu !== undefined }), { profiles });
+    const marked = profiles.findIndex((p) => p.default);
+    return profiles.map((p, i): ProfileListEntry => {
+        const memory = { guarantee: byteSpecification(p.memory.guarantee), limit: byteSpecification(p.memory.limit) };
+        const image = p.image === "gpu" ? images.gpu! : images.cpu;
+        const poolName = p.gpus > 0 ? gpuPoolNameOf(p, poolNames) : undefined;
+        const placement = poolName === undefined ? undefined : gpuPlacements[poolName];
         const override: KubespawnerOverride = {
-            image: checkedDigestReference(image, `${at}.image`),
+            image: checkedDigestReference(image, `profiles[${i}].image`),
             cpu_guarantee: p.cpu.guarantee,
             cpu_limit: p.cpu.limit,
             mem_guarantee: memory.guarantee,
@@ -224,199 +186,6 @@ export function buildProfileList(
             kubespawner_override: override,
         };
     });
-    if (problems.length > 0) {
-        throw new Error(`Invalid notebook profiles:\n  - ${problems.join("\n  - ")}`);
-    }
-    const list = entries as ProfileListEntry[];
-    const errors = validateProfileList(list);
-    if (errors.length > 0) {
-        throw new Error(`Generated profile list is invalid:\n  - ${errors.join("\n  - ")}`);
-    }
-    return list;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Profile list validation: the z2jh schema leaves profileList entries unchecked, and KubeSpawner
-// silently sets unknown override keys as plain attributes, so a misspelt key would do nothing.
-// ---------------------------------------------------------------------------------------------
-
-type Check = (value: unknown) => string | undefined;
-
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
-const BYTE_SPECIFICATION = /^[0-9]+(\.[0-9]+)?[KMGT]$/;
-
-const string: Check = (v) => (typeof v === "string" ? undefined : "must be a string");
-const nonEmptyString: Check = (v) => (typeof v === "string" && v.length > 0 ? undefined : "must be a non-empty string");
-const boolean: Check = (v) => (typeof v === "boolean" ? undefined : "must be true or false");
-const number: Check = (v) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? undefined : "must be a non-negative number");
-const integer: Check = (v) => (typeof v === "number" && Number.isInteger(v) ? undefined : "must be an integer");
-const object: Check = (v) => (isObject(v) ? undefined : "must be a mapping");
-const stringMap: Check = (v) =>
-    isObject(v) && Object.values(v).every((x) => typeof x === "string") ? undefined : "must be a mapping of strings to strings";
-const list: Check = (v) => (Array.isArray(v) ? undefined : "must be a list");
-const listOrMapping: Check = (v) => (Array.isArray(v) || isObject(v) ? undefined : "must be a list or a mapping");
-const stringOrList: Check = (v) => (typeof v === "string" || Array.isArray(v) ? undefined : "must be a string or a list");
-const bytes: Check = (v) =>
-    (typeof v === "number" && Number.isInteger(v) && v >= 0) || (typeof v === "string" && BYTE_SPECIFICATION.test(v))
-        ? undefined
-        : "must be bytes as an integer or a string with suffix K, M, G or T (such as 4G; Ki/Mi/Gi are not accepted)";
-const image: Check = (v) =>
-    typeof v === "string" && isDigestReference(v) ? undefined : "must be an image reference pinned by digest (<repository>@sha256:<64 hex digits>)";
-const pullPolicy: Check = (v) => (["Always", "IfNotPresent", "Never"].includes(v as string) ? undefined : "must be one of: Always, IfNotPresent, Never");
-
-/** `profileList` entry keys KubeSpawner reads, with their types. */
-export const PROFILE_ENTRY_KEYS: Record<string, Check> = {
-    display_name: nonEmptyString,
-    slug: nonEmptyString,
-    description: string,
-    default: boolean,
-    kubespawner_override: object,
-    profile_options: object,
-};
-
-/**
- * KubeSpawner traits a profile may override, with their types: the ones the platform sets and the
- * closely related ones from kubespawner/spawner.py and JupyterHub's Spawner.
- */
-export const KUBESPAWNER_OVERRIDE_KEYS: Record<string, Check> = {
-    image: image,
-    image_pull_policy: pullPolicy,
-    image_pull_secrets: stringOrList,
-    cpu_guarantee: number,
-    cpu_limit: number,
-    mem_guarantee: bytes,
-    mem_limit: bytes,
-    extra_resource_guarantees: stringMap,
-    extra_resource_limits: stringMap,
-    node_selector: stringMap,
-    node_affinity_required: listOrMapping,
-    node_affinity_preferred: listOrMapping,
-    pod_affinity_required: listOrMapping,
-    pod_affinity_preferred: listOrMapping,
-    pod_anti_affinity_required: listOrMapping,
-    pod_anti_affinity_preferred: listOrMapping,
-    tolerations: listOrMapping,
-    priority_class_name: string,
-    scheduler_name: string,
-    extra_labels: stringMap,
-    extra_annotations: stringMap,
-    environment: object,
-    default_url: string,
-    cmd: stringOrList,
-    args: list,
-    working_dir: string,
-    start_timeout: integer,
-    service_account: string,
-    uid: integer,
-    gid: integer,
-    fs_gid: integer,
-    supplemental_gids: list,
-    allow_privilege_escalation: boolean,
-    privileged: boolean,
-    container_security_context: object,
-    pod_security_context: object,
-    volumes: listOrMapping,
-    volume_mounts: listOrMapping,
-    init_containers: listOrMapping,
-    extra_containers: listOrMapping,
-    extra_container_config: object,
-    extra_pod_config: object,
-    lifecycle_hooks: object,
-    storage_capacity: string,
-    storage_class: string,
-};
-
-/** Levenshtein distance, to suggest the key a misspelt one meant. */
-function editDistance(a: string, b: string): number {
-    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        let diagonal = row[0];
-        row[0] = i;
-        for (let j = 1; j <= b.length; j++) {
-            const above = row[j];
-            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-            diagonal = above;
-        }
-    }
-    return row[b.length];
-}
-
-function unknownKey(path: string, key: string, allowed: string[]): string {
-    const [closest] = allowed.map((a) => [a, editDistance(key, a)] as const).sort((x, y) => x[1] - y[1]);
-    const hint = closest && closest[1] <= 3 ? `did you mean "${closest[0]}"? ` : "";
-    return `${path}.${key}: unknown key; ${hint}allowed: ${allowed.join(", ")}`;
-}
-
-function checkKeys(path: string, value: Record<string, unknown>, checks: Record<string, Check>): string[] {
-    return Object.entries(value).flatMap(([key, v]) => {
-        const check = checks[key];
-        if (!check) {
-            return [unknownKey(path, key, Object.keys(checks))];
-        }
-        // An Output is known only at deployment; its type is checked where it is produced.
-        const problem = pulumi.Output.isInstance(v) ? undefined : check(v);
-        return problem ? [`${path}.${key}: ${problem}`] : [];
-    });
-}
-
-/**
- * Checks a `singleuser.profileList` against what KubeSpawner accepts: known entry keys and override
- * traits, their types, unique slugs, at most one default, guarantees within limits. Returns errors
- * naming `singleuser.profileList[i].<key>`; empty when valid.
- */
-export function validateProfileList(profileList: unknown): string[] {
-    const root = "singleuser.profileList";
-    if (!Array.isArray(profileList)) {
-        return [`${root}: must be a list`];
-    }
-    const errors: string[] = [];
-    const slugs = new Map<string, number>();
-    let defaults = 0;
-    profileList.forEach((entry, i) => {
-        const at = `${root}[${i}]`;
-        if (!isObject(entry)) {
-            errors.push(`${at}: must be a mapping`);
-            return;
-        }
-        errors.push(...checkKeys(at, entry, PROFILE_ENTRY_KEYS));
-        if (entry.display_name === undefined) {
-            errors.push(`${at}.display_name: is required`);
-        }
-        if (typeof entry.slug === "string") {
-            if (slugs.has(entry.slug)) {
-                errors.push(`${at}.slug: "${entry.slug}" is also the slug of entry ${slugs.get(entry.slug)}; slugs must be unique`);
-            }
-            slugs.set(entry.slug, i);
-        }
-        if (entry.default === true) {
-            defaults++;
-        }
-        const override = entry.kubespawner_override;
-        if (isObject(override)) {
-            errors.push(...checkKeys(`${at}.kubespawner_override`, override, KUBESPAWNER_OVERRIDE_KEYS));
-            const { cpu_guarantee: cpuGuarantee, cpu_limit: cpuLimit, mem_guarantee: memGuarantee, mem_limit: memLimit } = override;
-            if (typeof cpuGuarantee === "number" && typeof cpuLimit === "number" && cpuGuarantee > cpuLimit) {
-                errors.push(`${at}.kubespawner_override.cpu_guarantee: ${cpuGuarantee} exceeds cpu_limit ${cpuLimit}`);
-            }
-            const memBytes = (v: unknown) => (bytes(v) === undefined ? byteCount(v as string | number) : undefined);
-            const [g, l] = [memBytes(memGuarantee), memBytes(memLimit)];
-            if (g !== undefined && l !== undefined && g > l) {
-                errors.push(`${at}.kubespawner_override.mem_guarantee: ${String(memGuarantee)} exceeds mem_limit ${String(memLimit)}`);
-            }
-        }
-    });
-    if (defaults > 1) {
-        errors.push(`${root}: ${defaults} entries set default: true; at most one may`);
-    }
-    return errors;
-}
-
-function byteCount(v: string | number): number {
-    if (typeof v === "number") {
-        return v;
-    }
-    const power = "KMGT".indexOf(v[v.length - 1]) + 1;
-    return Number(v.slice(0, -1)) * 1024 ** power;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -541,10 +310,7 @@ function authConfig(input: HubValuesInput): Record<string, Record<string, unknow
             };
         }
         case "github": {
-            const gh = auth.github;
-            if (!gh) {
-                throw new Error("hub.auth.github is required when hub.auth.type is github (clientId, callbackUrl)");
-            }
+            const gh = auth.github!;
             return {
                 JupyterHub: { authenticator_class: "github" },
                 Authenticator: authenticator,
@@ -559,10 +325,7 @@ function authConfig(input: HubValuesInput): Record<string, Record<string, unknow
             };
         }
         case "oidc": {
-            const oidc = auth.oidc;
-            if (!oidc) {
-                throw new Error("hub.auth.oidc is required when hub.auth.type is oidc (clientId, callbackUrl and the endpoint URLs)");
-            }
+            const oidc = auth.oidc!;
             const groups =
                 oidc.allowedGroups.length > 0
                     ? {
@@ -594,19 +357,13 @@ function authConfig(input: HubValuesInput): Record<string, Record<string, unknow
 
 function exposureValues(hub: HubConfig, releaseName: string): { proxy: Record<string, unknown>; ingress?: Record<string, unknown> } {
     const exposure = hub.exposure;
-    const needHost = () => {
-        if (!exposure.host) {
-            throw new Error(`hub.exposure.host is required when hub.exposure.type is ${exposure.type}`);
-        }
-        return exposure.host;
-    };
     switch (exposure.type) {
         case "port-forward":
             return { proxy: { service: { type: "ClusterIP" } } };
         case "load-balancer":
             return { proxy: { service: { type: "LoadBalancer" } } };
         case "ingress": {
-            const host = needHost();
+            const host = exposure.host!;
             return {
                 proxy: { service: { type: "ClusterIP" } },
                 ingress: {
@@ -619,14 +376,11 @@ function exposureValues(hub: HubConfig, releaseName: string): { proxy: Record<st
             };
         }
         case "letsencrypt": {
-            const host = needHost();
-            if (!exposure.contactEmail) {
-                throw new Error("hub.exposure.contactEmail is required when hub.exposure.type is letsencrypt");
-            }
+            const host = exposure.host!;
             return {
                 proxy: {
                     service: { type: "LoadBalancer" },
-                    https: { enabled: true, type: "letsencrypt", hosts: [host], letsencrypt: { contactEmail: exposure.contactEmail } },
+                    https: { enabled: true, type: "letsencrypt", hosts: [host], letsencrypt: { contactEmail: exposure.contactEmail! } },
                 },
             };
         }
@@ -650,13 +404,13 @@ function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {
  */
 export function buildHubValues(input: HubValuesInput): HubValues {
     const { hub } = input;
+    // Callers other than the platform may pass unchecked settings: the same rules the config parse
+    // runs. They guarantee the auth and exposure details of their type (asserted below with !).
+    assertNoProblems(hubRules(hub), { hub });
     const releaseName = input.releaseName ?? "jupyterhub";
     const placements = input.gpuPlacements ?? {};
     const matchNodePurpose = input.matchNodePurpose ?? "prefer";
     const profileList = buildProfileList(input.profiles, input.images, placements, matchNodePurpose);
-    if (hub.scheduling.userPlaceholders > 0 && !hub.scheduling.podPriority) {
-        throw new Error("hub.scheduling.userPlaceholders needs hub.scheduling.podPriority: true, or placeholder pods would block arriving users");
-    }
 
     const extraVolumes: Record<string, unknown>[] = [];
     const extraVolumeMounts: Record<string, unknown>[] = [];
@@ -688,7 +442,7 @@ export function buildHubValues(input: HubValuesInput): HubValues {
                     ...(r.namespaceLabels ? { namespaceSelector: { matchLabels: r.namespaceLabels } } : {}),
                 },
             ],
-            ports: [{ port: r.port ?? DEFAULT_REGISTRY_PORT, protocol: "TCP" }],
+            ports: [{ port: r.port ?? REGISTRY_PORT, protocol: "TCP" }],
         });
     }
 

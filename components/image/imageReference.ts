@@ -84,6 +84,16 @@ export function formatImageReference(ref: ImageReference): string {
     return `${ref.registry ? `${ref.registry}/` : ""}${ref.path}${ref.tag ? `:${ref.tag}` : ""}${ref.digest ? `@${ref.digest}` : ""}`;
 }
 
+/** Whether `reference` is a valid reference, with or without tag and digest. */
+export function isImageReference(reference: string): boolean {
+    try {
+        parseImageReference(reference);
+        return true;
+    } catch {
+        return false;
+    }
+}
+
 /** Whether `reference` is a valid reference pinned by digest. */
 export function isDigestReference(reference: string): boolean {
     try {

@@ -18,9 +18,9 @@ import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { RegistryConfig } from "../config/config";
 import { isRegistryHost, parseImageReference } from "../image/imageReference";
+import { REGISTRY_PORT } from "./port";
 
-/** Port the Distribution server listens on inside its pod and behind its Service. */
-export const REGISTRY_PORT = 5000;
+export { REGISTRY_PORT } from "./port";
 /** User for the in-cluster registry when `registry.username` is not set. */
 export const DEFAULT_REGISTRY_USER = "ds-platform";
 /** Name of the pull Secret created in every namespace that runs the notebook image. */

@@ -8,8 +8,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import { SparkConfig } from "../config/config";
+import { sparkPortRanges } from "../config/rules";
 import { avoidGpuNodesAffinity, GpuPlacement, gpuNodeAffinity, gpuToleration } from "../gpu/gpuNodePool";
 import { NodePurposeMatch, withNodePurpose } from "../cluster/nodePurpose";
+import { sparkSizeMiB } from "../shared/quantities";
 
 /** Where notebook pods mount the Spark ConfigMap; the image sets SPARK_CONF_DIR to this path. */
 export const SPARK_CONF_DIR = "/etc/spark/conf";
@@ -57,45 +59,7 @@ export interface PortRange {
     endPort: number;
 }
 
-/** The driver and block-manager port ranges: one port per concurrent Spark session in a notebook pod. */
-export function sparkPortRanges(spark: Pick<SparkConfig, "driverPort" | "blockManagerPort" | "sessionsPerNotebook">): { driver: PortRange; blockManager: PortRange } {
-    const span = spark.sessionsPerNotebook - 1;
-    return {
-        driver: { port: spark.driverPort, endPort: spark.driverPort + span },
-        blockManager: { port: spark.blockManagerPort, endPort: spark.blockManagerPort + span },
-    };
-}
-
-/** Problems with Spark settings that the schema cannot see alone; each names its key. */
-export function sparkSettingsProblems(spark: SparkConfig, gpu?: GpuPlacement[]): string[] {
-    const problems: string[] = [];
-    const { driver, blockManager } = sparkPortRanges(spark);
-    if (driver.port <= blockManager.endPort && blockManager.port <= driver.endPort) {
-        problems.push(
-            `spark.blockManagerPort: ports ${blockManager.port}-${blockManager.endPort} overlap the driver ports ${driver.port}-${driver.endPort} ` +
-                `(spark.sessionsPerNotebook = ${spark.sessionsPerNotebook}); move one so the ranges are disjoint`,
-        );
-    }
-    for (const [key, range] of [["driverPort", driver], ["blockManagerPort", blockManager]] as const) {
-        if (range.endPort > 65535) {
-            problems.push(`spark.${key}: ${range.port} + spark.sessionsPerNotebook - 1 exceeds 65535`);
-        }
-    }
-    const x = spark.executor;
-    if (x.coresLimit !== undefined && x.coresLimit < x.cores) {
-        problems.push(`spark.executor.coresLimit: ${x.coresLimit} is below spark.executor.cores (${x.cores}); allowed: at least ${x.cores}`);
-    }
-    if (gpu && gpu.length > 0 && spark.gpuExecutors.enabled) {
-        const g = spark.gpuExecutors.gpusPerExecutor;
-        for (const pool of gpu.filter((p) => g > p.gpusPerNode)) {
-            problems.push(`spark.gpuExecutors.gpusPerExecutor: ${g} exceeds the ${pool.gpusPerNode} GPUs per node of pool ${pool.poolName}`);
-        }
-        if (g % x.cores !== 0 && x.cores % g !== 0) {
-            problems.push(`spark.gpuExecutors.gpusPerExecutor: ${g} GPUs cannot be shared evenly by ${x.cores} cores (spark.executor.cores); use a multiple or a divisor of it`);
-        }
-    }
-    return problems;
-}
+export { sparkPortRanges } from "../config/rules";
 
 // ---------------------------------------------------------------------------------------------
 // RBAC
@@ -182,14 +146,9 @@ export function s3aProperties(s3?: S3AccessOptions): Map<string, string> {
     return conf;
 }
 
-/** Bytes of a Spark size such as 512m or 4g (binary units, as Spark reads them). */
+/** Whole MiB of a Spark size such as 512m or 4g, rounded up, as a pod's memory is written. */
 export function sparkMemoryMiB(size: string): number {
-    const m = /^([0-9]+)([kmgt])$/.exec(size);
-    if (!m) {
-        throw new Error(`not a Spark memory size: ${size} (allowed: a number with k, m, g or t, such as 512m)`);
-    }
-    const factor = { k: 1 / 1024, m: 1, g: 1024, t: 1024 * 1024 }[m[2] as "k" | "m" | "g" | "t"];
-    return Math.ceil(Number(m[1]) * factor);
+    return Math.ceil(sparkSizeMiB(size));
 }
 
 /** The executor's CPU limit in cores. */

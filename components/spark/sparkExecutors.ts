@@ -20,12 +20,12 @@ import {
     S3AccessOptions,
     SPARK_CONF_DIR,
     SPARK_DRIVER_LABELS,
-    sparkSettingsProblems,
 } from "./sparkConf";
 import { activeGpuPlacements, SparkConfFiles } from "./sparkConfFiles";
 import { SparkDriverAccess } from "./sparkDriverAccess";
 import { SparkHistoryServer } from "./sparkHistoryServer";
 import { SparkNetworkPolicies } from "./sparkNetworkPolicies";
+import { assertNoProblems, sparkRules } from "../config/config";
 
 export { EXECUTOR_SERVICE_ACCOUNT, HISTORY_SERVICE_ACCOUNT, NOTEBOOK_SERVICE_ACCOUNT, SPARK_CONF_DIR } from "./sparkConf";
 export { SPARK_CONF_CONFIGMAP } from "./sparkConfFiles";
@@ -194,7 +194,16 @@ export class SparkExecutors extends pulumi.ComponentResource {
         super("ds-platform:spark:SparkExecutors", name, {}, opts);
         const { spark } = args;
         const gpu = activeGpuPlacements(spark, args.gpuPlacements);
-        const problems = sparkSettingsProblems(spark, gpu);
+        // Callers other than the platform may pass unchecked settings: the same rules the config parse runs.
+        assertNoProblems(
+            // What this component does: executors in the namespace argument, GPU executors only with placements.
+            sparkRules({ ...spark, namespace: args.executorNamespace, gpuExecutors: { ...spark.gpuExecutors, enabled: gpu !== undefined } }, {
+                gpuPools: (gpu ?? []).map((p) => ({ name: p.poolName, gpusPerNode: p.gpusPerNode })),
+                notebookNamespace: typeof args.notebookNamespace === "string" ? args.notebookNamespace : undefined,
+            }),
+            { spark },
+        );
+        const problems: string[] = [];
         if (spark.historyServer.enabled && !args.eventLog) {
             problems.push("spark.historyServer.enabled: needs an event log location (the eventLog argument, e.g. the data bucket's s3a:// URI)");
         }
@@ -222,14 +231,7 @@ export class SparkExecutors extends pulumi.ComponentResource {
                 `${name}-executors`,
                 {
                     metadata: {
-                        name: pulumi.output(args.notebookNamespace).apply((nb) => {
-                            if (nb === args.executorNamespace) {
-                                throw new Error(
-                                    `spark.namespace ${JSON.stringify(nb)} is the notebook namespace; leave spark.namespace unset to run executors beside the notebooks`,
-                                );
-                            }
-                            return args.executorNamespace!;
-                        }),
+                        name: args.executorNamespace,
                         labels: EXECUTOR_NAMESPACE_LABELS,
                     },
                 },
@@ -238,7 +240,7 @@ export class SparkExecutors extends pulumi.ComponentResource {
             executorNamespace = ns.metadata.name;
             pulumi.log.warn(
                 `Spark executors run in their own namespace ${args.executorNamespace}: they cannot be owned by their notebook pod, ` +
-                    "so executors of a notebook that dies without stopping its SparkContext remain (terminated) until deleted by hand",
+                    "so executors of a driver killed outright (out of memory, a lost node) remain, finished, until deleted by hand",
                 this,
             );
         } else {

@@ -8,7 +8,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { ConfigError, memoryBytes, parsePlatformConfig } from "../../components/config/config";
 import { renderStack, TEST_SECRETS } from "../helpers/render";
-import { setupMocks } from "../helpers/mocks";
+import { ResourceRecorder, settle, setupMocks } from "../helpers/mocks";
 
 interface InvalidCase {
     name: string;
@@ -29,14 +29,14 @@ test("the corpus holds at least 25 distinct invalid configurations", () => {
 describe.each(corpus.map((c) => [c.name, c] as const))("rejects: %s", (_name, c) => {
     it(`names ${c.path} and what is allowed, before any resource is declared`, async () => {
         let error: unknown;
-        let declared = -1;
+        const recorder = new ResourceRecorder();
         try {
-            const rendered = await renderStack(c.base, { overrides: c.set, secrets: c.secrets ?? TEST_SECRETS[c.base] });
-            declared = rendered.resources.length;
+            await renderStack(c.base, { overrides: c.set, secrets: c.secrets ?? TEST_SECRETS[c.base], recorder });
         } catch (e) {
             error = e;
         }
-        expect(declared).toBe(-1);
+        await settle(recorder);
+        expect(recorder.resources).toHaveLength(0);
         expect(error).toBeInstanceOf(ConfigError);
         const problems = (error as ConfigError).problems;
         const match = problems.find((p) => p.path === c.path);

@@ -115,8 +115,7 @@ export class ResourceRecorder {
 }
 
 /** Installs recording mocks for one program run. */
-export function setupMocks(project = "ds-platform", stack = "test"): ResourceRecorder {
-    const recorder = new ResourceRecorder();
+export function setupMocks(project = "ds-platform", stack = "test", recorder = new ResourceRecorder()): ResourceRecorder {
     pulumi.runtime.setMocks(recorder.mocks(), project, stack, false);
     return recorder;
 }

@@ -79,8 +79,12 @@ export function stackConfig(stack: string, overrides: Record<string, unknown> = 
 }
 
 /** Runs the program for `stack` with recording mocks. `secrets` are set as secret config keys. */
-export async function renderStack(stack: string, options: { secrets?: Record<string, string>; overrides?: Record<string, unknown> } = {}): Promise<RenderedStack> {
-    const recorder = setupMocks(PROJECT, stack);
+export async function renderStack(
+    stack: string,
+    options: { secrets?: Record<string, string>; overrides?: Record<string, unknown>; recorder?: ResourceRecorder } = {},
+): Promise<RenderedStack> {
+    // A caller's own recorder still holds what was declared when the program throws.
+    const recorder = setupMocks(PROJECT, stack, options.recorder);
     const config = stackConfig(stack, options.overrides);
     const secretKeys: string[] = [];
     for (const [k, v] of Object.entries(options.secrets ?? {})) {

@@ -260,7 +260,7 @@ describe("JupyterHub input errors", () => {
     it("refuses a GPU profile without GPU pools, naming the key", () => {
         const args = devArgs();
         setupMocks();
-        expect(() => new JupyterHub("bad", { ...args, profiles: [{ ...args.profiles[0], gpus: 1 }] })).toThrow(/profiles\[0\]\.gpus: asks for 1 GPU/);
+        expect(() => new JupyterHub("bad", { ...args, profiles: [{ ...args.profiles[0], gpus: 1 }] })).toThrow(/profiles\[0\]\.gpus: asks for GPUs but the stack has no gpuPools/);
     });
 });
 

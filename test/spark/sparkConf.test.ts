@@ -2,7 +2,7 @@
  * The pure Spark builders: RBAC rules, spark-defaults.conf, executor pod templates and NetworkPolicies.
  */
 import { parse } from "yaml";
-import { parsePlatformConfig, SparkConfig, PlatformConfigInput } from "../../components/config/config";
+import { assertNoProblems, parsePlatformConfig, SparkConfig, PlatformConfigInput, sparkRules } from "../../components/config/config";
 import { avoidGpuNodesAffinity, gpuNodeAffinity, gpuPlacement, gpuToleration, GPU_RESOURCE } from "../../components/gpu/gpuNodePool";
 import {
     driverEgressPolicy,
@@ -24,7 +24,6 @@ import {
     sparkDriverRoleRules,
     sparkMemoryMiB,
     sparkPortRanges,
-    sparkSettingsProblems,
 } from "../../components/spark/sparkConf";
 import { fakeDigest } from "../helpers/mocks";
 import { validateKubernetesObject } from "../helpers/kubeSchema";
@@ -169,14 +168,16 @@ describe("GPU executors", () => {
     });
     it("rejects GPU counts the pool or the cores cannot hold", () => {
         expect(() => sparkConfig({ gpuExecutors: { enabled: true, gpusPerExecutor: 8 } }, true)).toThrow(
-            /spark\.gpuExecutors\.gpusPerExecutor: exceeds the GPUs per node of every admitted pool \(g5: 4\)/,
+            /spark\.gpuExecutors\.gpusPerExecutor: exceeds the 4 GPUs per node of pool g5 \(got 8\)/,
         );
-        // Direct callers of the builders (other programs) get the same rule.
+        expect(() => sparkConfig({ gpuExecutors: { enabled: true, gpusPerExecutor: 2 }, executor: { cores: 3 } }, true)).toThrow(/cannot be shared evenly by 3 cores/);
+        // Direct callers of the builders (other programs) get the same rules.
+        const pools = [{ name: placement.poolName, gpusPerNode: placement.gpusPerNode }];
         const tooMany = { ...spark, gpuExecutors: { ...spark.gpuExecutors, gpusPerExecutor: 8 } };
-        expect(sparkSettingsProblems(tooMany, [placement]).join("\n")).toMatch(/spark\.gpuExecutors\.gpusPerExecutor: 8 exceeds the 4 GPUs per node of pool g5/);
-        const uneven = sparkConfig({ gpuExecutors: { enabled: true, gpusPerExecutor: 2 }, executor: { cores: 3 } }, true);
-        expect(sparkSettingsProblems(uneven, [placement]).join("\n")).toMatch(/cannot be shared evenly by 3 cores/);
-        expect(sparkSettingsProblems(spark, [placement])).toEqual([]);
+        expect(() => assertNoProblems(sparkRules(tooMany, { gpuPools: pools }), { spark: tooMany })).toThrow(
+            /spark\.gpuExecutors\.gpusPerExecutor: exceeds the 4 GPUs per node of pool g5 \(got 8\)/,
+        );
+        expect(sparkRules(spark, { gpuPools: pools })).toEqual([]);
     });
 });
 
@@ -250,7 +251,8 @@ describe("NetworkPolicies", () => {
         expect(validateKubernetesObject(executors)).toEqual([]);
     });
     it("refuse overlapping driver and block-manager ranges, naming the key", () => {
-        const overlapping = sparkConfig({ driverPort: 30000, blockManagerPort: 30001 });
-        expect(sparkSettingsProblems(overlapping).join("\n")).toMatch(/^spark\.blockManagerPort: ports 30001-30004 overlap the driver ports 30000-30003/);
+        expect(() => sparkConfig({ driverPort: 30000, blockManagerPort: 30001 })).toThrow(
+            /spark\.blockManagerPort: ports 30001-30004 overlap the driver ports 30000-30003 \(spark\.sessionsPerNotebook = 4\); move one so the ranges are disjoint/,
+        );
     });
 });
