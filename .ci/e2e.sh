@@ -552,6 +552,26 @@ else
   tail -n 30 "$LOGS/up-executor-namespace.log" | sed 's/^/  | /'
 fi
 
+step "d4. a model trained in a notebook, served by the stack"
+# As a data scientist publishes a model: save it from a notebook to the home volume, list it under
+# models (pvc://<home claim>/...), pulumi up, call it from a notebook through the exported URL.
+MODEL_STATE="$WORK/model-state.json"
+if E2E_MODEL_PHASE=train E2E_MODEL_STATE="$MODEL_STATE" run_suite model-train "$NEW_REF" test/e2e/model.test.ts; then
+  t0=$(now)
+  model_claim=$(json "$MODEL_STATE" 'd["claim"]')
+  model_path=$(json "$MODEL_STATE" 'd["path"]')
+  if pulumi_stack 60 config set --path 'models[0].name' iris >>"$LOGS/config.log" 2>&1 &&
+    pulumi_stack 60 config set --path 'models[0].artifact' "pvc://$model_claim/$model_path" >>"$LOGS/config.log" 2>&1 &&
+    pulumi_stack "$UP_SECS" up --yes --skip-preview >"$LOGS/up-model.log" 2>&1; then
+    pass "pulumi up with the model pvc://$model_claim/$model_path in $(since "$t0") s"
+    MODEL_URLS=$(timeout 60 pulumi stack output modelUrls --json --stack "$STACK" --non-interactive 2>>"$LOGS/config.log")
+    E2E_MODEL_PHASE=serve E2E_MODEL_STATE="$MODEL_STATE" E2E_MODEL_URLS="$MODEL_URLS" run_suite model-serve "$NEW_REF" test/e2e/model.test.ts
+  else
+    fail "pulumi up with a model failed"
+    tail -n 30 "$LOGS/up-model.log" | sed 's/^/  | /'
+  fi
+fi
+
 step "e. pulumi destroy"
 t0=$(now)
 if pulumi_stack "$DESTROY_SECS" destroy --yes --skip-preview >"$LOGS/destroy.log" 2>&1; then
