@@ -13,3 +13,7 @@ export const kubeconfig = outputs.kubeconfig;
 export const registryCaCert = outputs.registryCaCert;
 /** Only for the in-cluster registry: containerd's hosts.toml for it. */
 export const registryHostsToml = outputs.registryHostsToml;
+/** Each model's in-cluster URL (http://<service>.<namespace>.svc:<port>), by model name. */
+export const modelUrls = outputs.modelUrls;
+/** The public URL of each model served through an Ingress, by model name. */
+export const modelPublicUrls = outputs.modelPublicUrls;

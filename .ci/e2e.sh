@@ -72,6 +72,7 @@ export PULUMI_SKIP_UPDATE_CHECK=true
 
 CLUSTER_UP=""
 STACK_CREATED=""
+UPGRADE_CREATED=""
 DESTROYED=""
 PUSHED_TAGS=()
 PF_PID=""
@@ -246,6 +247,9 @@ cleanup() {
   if [ -n "$STACK_CREATED" ] && [ -z "$DESTROYED" ] && [ -n "$CLUSTER_UP" ] && [ "${E2E_KEEP_CLUSTER:-0}" = 1 ]; then
     # The cluster stays: take the stack off it.
     pulumi_stack "$DESTROY_SECS" destroy --yes --skip-preview >"$LOGS/destroy-cleanup.log" 2>&1 || true
+  fi
+  if [ -n "$UPGRADE_CREATED" ] && [ -n "$CLUSTER_UP" ] && [ "${E2E_KEEP_CLUSTER:-0}" = 1 ]; then
+    pulumi_upgrade "$DESTROY_SECS" "$ROOT" destroy --yes --skip-preview >"$LOGS/upgrade-destroy-cleanup.log" 2>&1 || true
   fi
   if [ -n "$CLUSTER_UP" ] && [ "${E2E_KEEP_CLUSTER:-0}" != 1 ]; then
     step "f. cluster down"
@@ -552,6 +556,99 @@ else
   tail -n 30 "$LOGS/up-executor-namespace.log" | sed 's/^/  | /'
 fi
 
+step "d4. a model trained in a notebook, served by the stack"
+# As a data scientist publishes a model: save it from a notebook to the home volume, list it under
+# models (pvc://<home claim>/...), pulumi up, call it from a notebook through the exported URL.
+MODEL_STATE="$WORK/model-state.json"
+if E2E_MODEL_PHASE=train E2E_MODEL_STATE="$MODEL_STATE" run_suite model-train "$NEW_REF" test/e2e/model.test.ts; then
+  t0=$(now)
+  model_claim=$(json "$MODEL_STATE" 'd["claim"]')
+  model_path=$(json "$MODEL_STATE" 'd["path"]')
+  if pulumi_stack 60 config set --path 'models[0].name' iris >>"$LOGS/config.log" 2>&1 &&
+    pulumi_stack 60 config set --path 'models[0].artifact' "pvc://$model_claim/$model_path" >>"$LOGS/config.log" 2>&1 &&
+    pulumi_stack "$UP_SECS" up --yes --skip-preview >"$LOGS/up-model.log" 2>&1; then
+    pass "pulumi up with the model pvc://$model_claim/$model_path in $(since "$t0") s"
+    MODEL_URLS=$(timeout 60 pulumi stack output modelUrls --json --stack "$STACK" --non-interactive 2>>"$LOGS/config.log")
+    E2E_MODEL_PHASE=serve E2E_MODEL_STATE="$MODEL_STATE" E2E_MODEL_URLS="$MODEL_URLS" run_suite model-serve "$NEW_REF" test/e2e/model.test.ts
+  else
+    fail "pulumi up with a model failed"
+    tail -n 30 "$LOGS/up-model.log" | sed 's/^/  | /'
+  fi
+fi
+
+step "d5. upgrade from the last release"
+# The release in .ci/e2e/upgrade-from deploys a second platform (its own stack, namespace and
+# config, rendered by that release's own template); the checked-out program's preview of it must
+# replace and delete nothing (moved resources carry aliases), and its `pulumi up` must complete.
+UPGRADE_FROM=$(grep -v '^#' .ci/e2e/upgrade-from | head -n 1 | tr -d '[:space:]')
+UP_STACK=e2e-upgrade
+UP_NS="$NS-upgrade"
+UP_CFG="$WORK/Pulumi.$UP_STACK.yaml"
+BASELINE="$WORK/baseline"
+pulumi_upgrade() {
+  local secs=$1 dir=$2
+  shift 2
+  (cd "$dir" && timeout "$secs" pulumi "$@" --stack "$UP_STACK" --config-file "$UP_CFG" --non-interactive --color never)
+}
+if ! git -C "$ROOT" cat-file -e "$UPGRADE_FROM^{commit}" 2>/dev/null; then
+  fail "upgrade: commit $UPGRADE_FROM (.ci/e2e/upgrade-from) is not in this clone's history"
+elif ! (mkdir -p "$BASELINE" && git -C "$ROOT" archive "$UPGRADE_FROM" | tar -x -C "$BASELINE") 2>"$LOGS/upgrade-baseline.log"; then
+  fail "upgrade: the release $UPGRADE_FROM could not be extracted"
+else
+  if cmp -s package-lock.json "$BASELINE/package-lock.json"; then
+    ln -s "$ROOT/node_modules" "$BASELINE/node_modules"
+  else
+    logged upgrade-npm bash -c "cd '$BASELINE' && npm ci --ignore-scripts --no-audit --no-fund" || fail "upgrade: npm ci of the release failed"
+  fi
+  mkdir -p "$WORK/init-upgrade"
+  cp "$BASELINE/Pulumi.yaml" "$WORK/init-upgrade/"
+  t0=$(now)
+  if (cd "$BASELINE" && E2E_NOTEBOOK_IMAGE="$NEW_REF" E2E_HUB_CHART="$HUB_CHART" E2E_REGISTRY="$REGISTRY" E2E_IMAGES_JSON="$WORK/images.json" \
+      E2E_NAMESPACE="$UP_NS" "$ROOT/node_modules/.bin/ts-node" --transpile-only test/e2e/render-stack.ts "$UP_CFG") >"$LOGS/upgrade-config.log" 2>&1 &&
+    (cd "$WORK/init-upgrade" && pulumi stack init "$UP_STACK" --secrets-provider passphrase --no-select --non-interactive) >>"$LOGS/upgrade-config.log" 2>&1 &&
+    { grep '^encryptionsalt:' "$WORK/init-upgrade/Pulumi.$UP_STACK.yaml" >>"$UP_CFG" || true; } &&
+    pulumi_upgrade 60 "$BASELINE" config set --secret hubPassword "$(openssl rand -hex 12)" >>"$LOGS/upgrade-config.log" 2>&1 &&
+    pulumi_upgrade 60 "$BASELINE" config set --secret hubAdminPassword "$(openssl rand -hex 24)" >>"$LOGS/upgrade-config.log" 2>&1 &&
+    pulumi_upgrade "$UP_SECS" "$BASELINE" up --yes --skip-preview >"$LOGS/upgrade-baseline-up.log" 2>&1; then
+    UPGRADE_CREATED=1
+    pass "upgrade: release ${UPGRADE_FROM:0:12} deployed a platform in $UP_NS in $(since "$t0") s ($(resource_counts "$LOGS/upgrade-baseline-up.log"))"
+    if pulumi_upgrade 600 "$ROOT" preview --json >"$LOGS/upgrade-preview.json" 2>"$LOGS/upgrade-preview.err"; then
+      # Steps that would replace or delete a resource; components' and the provider's own are listed too.
+      changes=$(node -e '
+        const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+        const bad = (d.steps || []).filter((s) => /replace|delete|discard/.test(s.op));
+        for (const s of bad) console.log(`${s.op} ${s.urn.split("::").slice(2).join("::")}`);
+        console.error(JSON.stringify(d.changeSummary || {}));
+      ' "$LOGS/upgrade-preview.json" 2>"$LOGS/upgrade-summary.json")
+      if [ -z "$changes" ]; then
+        pass "upgrade: the checked-out program's preview replaces and deletes nothing ($(cat "$LOGS/upgrade-summary.json"))"
+      else
+        fail "upgrade: the checked-out program's preview would replace or delete:"
+        sed 's/^/  | /' <<<"$changes" | head -n 30
+      fi
+    else
+      fail "upgrade: pulumi preview of the release's stack failed: $(tail -n 3 "$LOGS/upgrade-preview.err")"
+    fi
+    t0=$(now)
+    if pulumi_upgrade "$UP_SECS" "$ROOT" up --yes --skip-preview >"$LOGS/upgrade-up.log" 2>&1 &&
+      pulumi_upgrade 600 "$ROOT" preview --expect-no-changes >"$LOGS/upgrade-preview-again.log" 2>&1; then
+      pass "upgrade: pulumi up onto the release's platform in $(since "$t0") s ($(resource_counts "$LOGS/upgrade-up.log")); a preview after it changes nothing"
+    else
+      fail "upgrade: pulumi up onto the release's platform failed, or left changes"
+      tail -n 20 "$LOGS/upgrade-up.log" "$LOGS/upgrade-preview-again.log" | sed 's/^/  | /'
+    fi
+    if pulumi_upgrade "$DESTROY_SECS" "$ROOT" destroy --yes --skip-preview >"$LOGS/upgrade-destroy.log" 2>&1; then
+      UPGRADE_CREATED=""
+      pass "upgrade: the upgraded platform destroyed"
+    else
+      fail "upgrade: pulumi destroy of the upgraded platform failed: $(tail -n 3 "$LOGS/upgrade-destroy.log")"
+    fi
+  else
+    fail "upgrade: the release ${UPGRADE_FROM:0:12} could not deploy its platform"
+    tail -n 20 "$LOGS/upgrade-config.log" "$LOGS/upgrade-baseline-up.log" 2>/dev/null | sed 's/^/  | /'
+  fi
+fi
+
 step "e. pulumi destroy"
 t0=$(now)
 if pulumi_stack "$DESTROY_SECS" destroy --yes --skip-preview >"$LOGS/destroy.log" 2>&1; then
@@ -572,13 +669,13 @@ fi
 gone=""
 deadline=$((SECONDS + 180))
 while [ "$SECONDS" -lt "$deadline" ]; do
-  if ! kc get namespace "$NS" >/dev/null 2>&1 && ! kc get namespace "$NS-executors" >/dev/null 2>&1 && [ -z "$(leftovers)" ]; then gone=1; break; fi
+  if ! kc get namespace "$NS" "$NS-executors" "$NS-upgrade" -o name 2>/dev/null | grep -q . && [ -z "$(leftovers)" ]; then gone=1; break; fi
   sleep 2
 done
 if [ -n "$gone" ]; then
   pass "nothing of the stack is left: namespace $NS gone, no ClusterRole(Binding), PriorityClass, StorageClass or PersistentVolume of it"
 else
-  fail "left in the cluster after destroy: $(kc get namespace "$NS" "$NS-executors" -o name 2>/dev/null) $(leftovers | tr '\n' ' ')"
+  fail "left in the cluster after destroy: $(kc get namespace "$NS" "$NS-executors" "$NS-upgrade" -o name 2>/dev/null) $(leftovers | tr '\n' ' ')"
 fi
 if [ -n "$DESTROYED" ]; then
   pulumi stack rm "$STACK" --yes --non-interactive >>"$LOGS/destroy.log" 2>&1 || true

@@ -14,6 +14,10 @@ export interface StackOutputs {
     registryCaCert?: pulumi.Output<string>;
     /** containerd hosts.toml for the in-cluster registry, installed beside that CA on every node. */
     registryHostsToml?: pulumi.Output<string>;
+    /** Each served model's in-cluster URL (its Service), by model name. */
+    modelUrls: Record<string, pulumi.Output<string>>;
+    /** The public URL of each model served through an Ingress, by model name. */
+    modelPublicUrls: Record<string, string>;
 }
 
 /** `opts` lets a caller (tests, an automation program) add resource options such as transformations. */
@@ -29,5 +33,9 @@ export function stackProgram(opts?: pulumi.ComponentResourceOptions): StackOutpu
         kubeconfig: platform.kubeconfig ? pulumi.secret(platform.kubeconfig) : undefined,
         registryCaCert: platform.registry.caCertPem,
         registryHostsToml: platform.registry.containerdHostsToml,
+        modelUrls: Object.fromEntries(Object.entries(platform.models).map(([model, service]) => [model, service.url])),
+        modelPublicUrls: Object.fromEntries(
+            Object.entries(platform.models).flatMap(([model, service]) => (service.publicUrl ? [[model, service.publicUrl]] : [])),
+        ),
     };
 }

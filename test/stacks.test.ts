@@ -4,9 +4,10 @@
  * chart, every image the stack runs is the built image by digest, and no secret leaks into plain inputs.
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
 import { kubernetesGvk, validateKubernetesObject } from "./helpers/kubeSchema";
 import { isSecret, plainStrings, unwrapSecrets, valueOf } from "./helpers/mocks";
-import { committedStacks, renderStack, RenderedStack, TEST_SECRETS } from "./helpers/render";
+import { committedStacks, renderStack, RenderedStack, stackConfig, TEST_SECRETS } from "./helpers/render";
 import { validateZ2jhValues } from "./helpers/z2jhSchema";
 
 const DIGEST_REF = /^[^\s@]+@sha256:[a-f0-9]{64}$/;
@@ -91,6 +92,18 @@ describe.each(committedStacks())("stack %s", (stack) => {
         expect(await valueOf(rendered.outputs.namespace)).toBe("ds-platform");
         if (rendered.outputs.kubeconfig) {
             expect(await isSecret(rendered.outputs.kubeconfig as pulumi.Output<string>)).toBe(true);
+        }
+    });
+
+    it("exports every configured model's Service URL, and the public URL of those behind an Ingress", async () => {
+        const models: { name: string; port?: number; ingress?: { host: string } }[] = YAML.parse(stackConfig(stack)["ds-platform:models"] ?? "[]");
+        expect(models.length).toBeGreaterThan(0);
+        expect(Object.keys(rendered.outputs.modelUrls).sort()).toEqual(models.map((m) => m.name).sort());
+        for (const model of models) {
+            const service = rendered.resources.find((r) => r.type === "kubernetes:core/v1:Service" && r.name.endsWith(`-model-${model.name}-service`))!;
+            const port = service.inputs.spec.ports[0].port;
+            expect(await valueOf(rendered.outputs.modelUrls[model.name])).toBe(`http://${service.inputs.metadata.name}.${service.inputs.metadata.namespace}.svc:${port}`);
+            expect(rendered.outputs.modelPublicUrls[model.name]).toBe(model.ingress ? `https://${model.ingress.host}/` : undefined);
         }
     });
 });
