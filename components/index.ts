@@ -1,5 +1,5 @@
 /** The package's public surface: the platform and every component, for reuse in other Pulumi programs. */
-export { DataSciencePlatform, DataSciencePlatformArgs, PlatformSecrets } from "./platform";
+export { DataSciencePlatform, DataSciencePlatformArgs, PlatformAws, PlatformSecrets } from "./platform";
 export * from "./config/config";
 export * from "./gpu/gpuNodePool";
 export * from "./registry/registry";
@@ -13,7 +13,12 @@ export * from "./spark/sparkNetworkPolicies";
 export * from "./spark/sparkHistoryServer";
 export * from "./spark/sparkConf";
 export * from "./model/modelService";
-export * from "./aws/awsCluster";
+export * from "./aws/awsProvider";
+export * from "./aws/eksCluster";
+export * from "./aws/clusterAddons";
+export * from "./aws/dataBucket";
+export * from "./iam/policies";
+export * from "./iam/serviceAccountRole";
 export * from "./gpu/nvidiaDevicePlugin";
 export * from "./aws/clusterAutoscaler";
 export * from "./shared/helmChart";

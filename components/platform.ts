@@ -3,9 +3,15 @@
  * cluster -> registry -> notebook image -> Spark executors -> JupyterHub, and GPU pools -> hub
  * profiles and Spark executor templates.
  */
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { AwsCluster } from "./aws/awsCluster";
+import { awsProviderArgs } from "./aws/awsProvider";
+import { ClusterAddons } from "./aws/clusterAddons";
+import { DataBucket } from "./aws/dataBucket";
+import { EksCluster, formerAwsClusterUrn } from "./aws/eksCluster";
+import { PolicyDocument } from "./iam/policies";
+import { OidcProvider, ServiceAccountRole } from "./iam/serviceAccountRole";
 import { hubReleaseName, PlatformConfig, PlatformConfigInput, parsePlatformConfig } from "./config/config";
 import { GpuNodePool, GpuPlacement } from "./gpu/gpuNodePool";
 import { JupyterHub } from "./hub/jupyterHub";
@@ -14,7 +20,7 @@ import { clusterKubernetesVersion, userSchedulerPin } from "./cluster/kubernetes
 import { NotebookImage } from "./image/notebookImage";
 import { REGISTRY_PORT, Registry } from "./registry/registry";
 import { gpuPoolNameOf } from "./shared/gpuPool";
-import { EXECUTOR_SERVICE_ACCOUNT, HISTORY_SERVICE_ACCOUNT, NOTEBOOK_SERVICE_ACCOUNT, SparkEventLog, SparkExecutors } from "./spark/sparkExecutors";
+import { SparkEventLog, SparkExecutors } from "./spark/sparkExecutors";
 
 /** Secrets the platform consumes; each is a Pulumi secret, never plain config. */
 export interface PlatformSecrets {
@@ -65,9 +71,53 @@ export interface DataSciencePlatformArgs {
     kubernetesProvider?: k8s.Provider;
 }
 
-/** IRSA: a ServiceAccount annotated with a role ARN gets that role's credentials in its pods. */
-function irsaAnnotations(roleArn: pulumi.Output<string> | undefined): pulumi.Output<Record<string, string>> | undefined {
-    return roleArn?.apply((arn): Record<string, string> => ({ "eks.amazonaws.com/role-arn": arn }));
+/** The AWS side of a platform on EKS. */
+export interface PlatformAws {
+    /** The provider (region, cost tags) of every AWS resource of the platform. */
+    provider: aws.Provider;
+    cluster: EksCluster;
+    addons: ClusterAddons;
+    dataBucket: DataBucket;
+    /** IRSA roles on the data bucket, by Spark ServiceAccount (history: read-only event logs). */
+    bucketRoles: { notebook: ServiceAccountRole; executor: ServiceAccountRole; history?: ServiceAccountRole };
+}
+
+/**
+ * The data bucket's IRSA roles, one per Spark ServiceAccount, named `<prefix>-<account>`; the history
+ * server's may only read the event logs. They were the bucket's children in the former AWS
+ * component (`formerBucket`) and keep their names there.
+ */
+export function sparkBucketRoles(
+    prefix: string,
+    a: {
+        spark: Pick<SparkExecutors, "notebookServiceAccountName" | "executorServiceAccountName" | "historyServiceAccountName" | "executorNamespace">;
+        notebookNamespace: pulumi.Input<string>;
+        bucket: Pick<DataBucket, "accessPolicy" | "eventLogReadPolicy">;
+        oidcProvider: OidcProvider;
+        formerBucket: pulumi.Input<string>;
+        opts: pulumi.ComponentResourceOptions;
+    },
+): PlatformAws["bucketRoles"] {
+    const role = (account: string, serviceAccount: { namespace: pulumi.Input<string>; name: string }, policy: pulumi.Input<PolicyDocument>) =>
+        new ServiceAccountRole(
+            `${prefix}-${account}`,
+            {
+                oidcProvider: a.oidcProvider,
+                serviceAccount,
+                description: pulumi.interpolate`Bucket access for ${serviceAccount.namespace}/${serviceAccount.name}`,
+                inlinePolicies: { bucket: policy },
+                formerly: { parent: a.formerBucket },
+            },
+            a.opts,
+        );
+    const { spark } = a;
+    return {
+        notebook: role("notebook", { namespace: a.notebookNamespace, name: spark.notebookServiceAccountName }, a.bucket.accessPolicy),
+        executor: role("executor", { namespace: spark.executorNamespace, name: spark.executorServiceAccountName }, a.bucket.accessPolicy),
+        history: spark.historyServiceAccountName
+            ? role("history", { namespace: a.notebookNamespace, name: spark.historyServiceAccountName }, a.bucket.eventLogReadPolicy)
+            : undefined,
+    };
 }
 
 export class DataSciencePlatform extends pulumi.ComponentResource {
@@ -94,7 +144,8 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
     public readonly hub: JupyterHub;
     /** One per configured model, by model name. */
     public readonly models: Record<string, ModelService>;
-    public readonly awsCluster?: AwsCluster;
+    /** On EKS: the provider, cluster, add-ons, data bucket and its roles. */
+    public readonly aws?: PlatformAws;
 
     constructor(name: string, args: DataSciencePlatformArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         const { secrets = {}, projectRoot = process.cwd(), kubernetesProvider, ...raw } = args;
@@ -109,38 +160,41 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
         this.config = config;
         const protect = config.protectData;
         const namespaceName = config.cluster.namespace;
-        const executorNamespace = config.spark.namespace ?? namespaceName;
+        // Every AWS resource is named after <platform>-aws. A stack deployed before the cluster was split
+        // from its add-ons, node pools and bucket holds them under one former component of that name and
+        // this parent: what moved up here is aliased there, so such a stack keeps it.
+        const awsName = `${name}-aws`;
+        const formerAwsParent = formerAwsClusterUrn(awsName, this);
 
         let provider: k8s.Provider;
         let gpuPools: GpuNodePool[];
         let homeStorageClass = config.hub.storage.storageClass;
-        let notebookRoleArn: pulumi.Output<string> | undefined;
-        let executorRoleArn: pulumi.Output<string> | undefined;
-        let historyRoleArn: pulumi.Output<string> | undefined;
+        let onAws: Omit<PlatformAws, "bucketRoles"> | undefined;
         if (config.cluster.provider === "aws") {
-            this.awsCluster = new AwsCluster(
-                `${name}-aws`,
+            const cfg = config.aws!;
+            const formerlyThere = { aliases: [{ parent: formerAwsParent }] };
+            const awsProvider = new aws.Provider(`${awsName}-aws`, awsProviderArgs(cfg.region, config.tags), { parent: this, ...formerlyThere });
+            const moved = { parent: this, providers: [awsProvider], ...formerlyThere };
+            const cluster = new EksCluster(awsName, { aws: cfg, protect }, { parent: this, providers: [awsProvider] });
+            const core = cluster.core;
+            provider = core.provider;
+            gpuPools = config.gpuPools.map((pool) => new GpuNodePool(`${awsName}-gpu-${pool.name}`, { pool, eks: core }, moved));
+            const addons = new ClusterAddons(
+                awsName,
                 {
-                    aws: config.aws!,
-                    gpuPools: config.gpuPools,
-                    tags: config.tags,
-                    images: config.images,
+                    cluster: core,
+                    gpuPools: gpuPools.map((p) => ({ placement: p.placement, amiType: p.amiType })),
+                    autoscalerChart: cfg.autoscaler,
+                    devicePluginChart: cfg.devicePlugin,
                     protect,
-                    serviceAccounts: {
-                        notebook: { namespace: namespaceName, name: NOTEBOOK_SERVICE_ACCOUNT },
-                        executor: { namespace: executorNamespace, name: EXECUTOR_SERVICE_ACCOUNT },
-                        ...(config.spark.historyServer.enabled ? { history: { namespace: namespaceName, name: HISTORY_SERVICE_ACCOUNT } } : {}),
-                    },
+                    images: config.images,
                 },
-                { parent: this },
+                { parent: this, providers: [awsProvider, core.provider] },
             );
-            provider = this.awsCluster.provider;
-            gpuPools = this.awsCluster.gpuPools;
-            homeStorageClass = homeStorageClass ?? this.awsCluster.storageClassName;
-            notebookRoleArn = this.awsCluster.notebookRoleArn;
-            executorRoleArn = this.awsCluster.executorRoleArn;
-            historyRoleArn = this.awsCluster.historyRoleArn;
-            this.kubeconfig = this.awsCluster.kubeconfig;
+            const dataBucket = new DataBucket(`${awsName}-data`, { bucketName: cfg.dataBucketName, protect }, moved);
+            onAws = { provider: awsProvider, cluster, addons, dataBucket };
+            homeStorageClass = homeStorageClass ?? addons.storageClassName;
+            this.kubeconfig = cluster.kubeconfig;
         } else {
             provider =
                 kubernetesProvider ??
@@ -149,6 +203,8 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
         }
         this.gpuPlacements = Object.fromEntries(gpuPools.map((p) => [p.placement.poolName, p.placement]));
         const k8sOpts = { parent: this, provider };
+        // Components that declare AWS resources too (the ECR registry, model roles) take both providers.
+        const bothOpts = onAws ? { parent: this, providers: [provider, onAws.provider] } : k8sOpts;
 
         const namespace = new k8s.core.v1.Namespace(
             `${name}-namespace`,
@@ -166,9 +222,8 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
                 pullSecretNamespaces,
                 password: secrets.registryPassword,
                 protect,
-                awsProvider: this.awsCluster?.awsProvider,
             },
-            k8sOpts,
+            bothOpts,
         );
         this.registryUrl = this.registry.server;
 
@@ -189,9 +244,13 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
         // event logs go to the bucket; elsewhere they live on a volume.
         const eventLog: SparkEventLog | undefined = !config.spark.historyServer.enabled
             ? undefined
-            : this.awsCluster
-              ? { dir: this.awsCluster.eventLogUri, s3: true }
+            : onAws
+              ? { dir: onAws.dataBucket.eventLogUri, s3: true }
               : { dir: "file:/var/spark-events" };
+        // The Spark ServiceAccounts carry their bucket roles' ARNs, and each role trusts its ServiceAccount:
+        // the annotations are deferred until the roles exist.
+        const deferred = () => pulumi.deferredOutput<Record<string, string>>();
+        const annotations = onAws ? { notebook: deferred(), executor: deferred(), history: deferred() } : undefined;
         this.spark = new SparkExecutors(
             `${name}-spark`,
             {
@@ -205,15 +264,32 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
                 uid: config.image.uid,
                 gid: config.image.gid,
                 imagePullSecretName: this.registry.pullSecretName,
-                serviceAccountAnnotations: irsaAnnotations(notebookRoleArn),
-                executorServiceAccountAnnotations: irsaAnnotations(executorRoleArn),
-                historyServiceAccountAnnotations: irsaAnnotations(historyRoleArn),
-                s3: config.aws && this.awsCluster ? { region: config.aws.region } : undefined,
+                serviceAccountAnnotations: annotations?.notebook[0],
+                executorServiceAccountAnnotations: annotations?.executor[0],
+                historyServiceAccountAnnotations: config.spark.historyServer.enabled ? annotations?.history[0] : undefined,
+                s3: onAws ? { region: config.aws!.region } : undefined,
                 eventLog,
                 protect,
             },
             k8sOpts,
         );
+
+        if (onAws && annotations) {
+            const bucketRoles = sparkBucketRoles(`${awsName}-data`, {
+                spark: this.spark,
+                notebookNamespace: this.namespace,
+                bucket: onAws.dataBucket,
+                oidcProvider: onAws.cluster.core.oidcProvider,
+                formerBucket: pulumi.createUrn(`${awsName}-data`, "ds-platform:aws:DataBucket", formerAwsParent),
+                opts: { parent: this, providers: [onAws.provider] },
+            });
+            annotations.notebook[1](bucketRoles.notebook.serviceAccountAnnotations);
+            annotations.executor[1](bucketRoles.executor.serviceAccountAnnotations);
+            if (bucketRoles.history) {
+                annotations.history[1](bucketRoles.history.serviceAccountAnnotations);
+            }
+            this.aws = { ...onAws, bucketRoles };
+        }
 
         this.hub = new JupyterHub(
             `${name}-hub`,
@@ -240,7 +316,6 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
         );
         this.hubUrl = this.hub.url;
 
-        const aws = this.awsCluster;
         this.models = Object.fromEntries(
             config.models.map((model) => [
                 model.name,
@@ -256,11 +331,9 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
                         gpuPlacement: model.gpus > 0 ? this.gpuPlacements[gpuPoolNameOf(model, config.gpuPools.map((p) => p.name))!] : undefined,
                         matchNodePurpose: config.cluster.matchNodePurpose,
                         imagePullSecretName: this.registry.pullSecretName,
-                        aws: aws
-                            ? { oidcProviderArn: aws.oidcProviderArn, oidcIssuer: aws.oidcProviderUrl, bucketName: aws.dataBucketName, region: config.aws!.region, provider: aws.awsProvider }
-                            : undefined,
+                        aws: onAws ? { oidcProvider: onAws.cluster.core.oidcProvider, bucketName: onAws.dataBucket.bucketName, region: config.aws!.region } : undefined,
                     },
-                    k8sOpts,
+                    bothOpts,
                 ),
             ]),
         );

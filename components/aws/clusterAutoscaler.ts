@@ -5,12 +5,11 @@
  * already give scale-from-zero GPU pools, with one Deployment and one IAM role, and no extra node
  * provisioning API, interruption queue or instance profile to run beside the groups.
  */
-import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import { ChartSource, chartReference } from "../shared/helmChart";
 import * as pulumi from "@pulumi/pulumi";
 import { AUTOSCALER_TAG_PREFIX } from "../gpu/gpuNodePool";
-import { PolicyDocument, ServiceAccountRef, irsaTrustPolicy } from "./dataBucket";
+import { IRSA_ROLE_ANNOTATION, PolicyDocument, ServiceAccountRef } from "../iam/policies";
 import { KubernetesVersion, PinnedImage, clusterAutoscalerExtraRules, clusterAutoscalerImage, supplementaryRbac } from "../cluster/kubernetesVersions";
 import { chartImageOf } from "../image/imageReference";
 
@@ -75,7 +74,7 @@ export function clusterAutoscalerValues(settings: {
             serviceAccount: {
                 create: true,
                 name: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT.name,
-                annotations: { "eks.amazonaws.com/role-arn": settings.roleArn },
+                annotations: { [IRSA_ROLE_ANNOTATION]: settings.roleArn },
             },
         },
         extraArgs: {
@@ -95,10 +94,8 @@ export interface ClusterAutoscalerArgs {
     clusterName: string;
     /** AWS region of the cluster. Required. */
     region: string;
-    /** ARN of the cluster's IAM OIDC provider. Required. */
-    oidcProviderArn: pulumi.Input<string>;
-    /** The cluster's OIDC issuer URL. Required. */
-    oidcIssuer: pulumi.Input<string>;
+    /** The IRSA role of the autoscaler's ServiceAccount (`CLUSTER_AUTOSCALER_SERVICE_ACCOUNT`, policy `clusterAutoscalerPolicy`). Required. */
+    roleArn: pulumi.Input<string>;
     /** The chart's repository and version (config `aws.autoscaler`). Required. */
     chart: ChartSource;
     /** Labels of the nodes the autoscaler runs on (the system group). Required. */
@@ -110,27 +107,14 @@ export interface ClusterAutoscalerArgs {
 }
 
 /**
- * The cluster-autoscaler Helm release and its IRSA role. Pass the AWS and Kubernetes providers in
- * `opts.providers`.
+ * The cluster-autoscaler Helm release, running as the given IRSA role. Pass the Kubernetes provider
+ * in `opts.providers`.
  */
 export class ClusterAutoscaler extends pulumi.ComponentResource {
-    public readonly roleArn: pulumi.Output<string>;
     public readonly release: k8s.helm.v3.Release;
 
     constructor(name: string, args: ClusterAutoscalerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ds-platform:aws:ClusterAutoscaler", name, {}, opts);
-        const role = new aws.iam.Role(
-            `${name}-role`,
-            {
-                description: `cluster-autoscaler of ${args.clusterName}`,
-                assumeRolePolicy: pulumi
-                    .all([args.oidcProviderArn, args.oidcIssuer])
-                    .apply(([arn, issuer]) => JSON.stringify(irsaTrustPolicy(arn, issuer, CLUSTER_AUTOSCALER_SERVICE_ACCOUNT))),
-            },
-            { parent: this },
-        );
-        new aws.iam.RolePolicy(`${name}-policy`, { role: role.id, policy: JSON.stringify(clusterAutoscalerPolicy(args.clusterName)) }, { parent: this });
-        this.roleArn = role.arn;
         this.release = new k8s.helm.v3.Release(
             `${name}-release`,
             {
@@ -140,7 +124,7 @@ export class ClusterAutoscaler extends pulumi.ComponentResource {
                 values: clusterAutoscalerValues({
                     clusterName: args.clusterName,
                     region: args.region,
-                    roleArn: role.arn,
+                    roleArn: args.roleArn,
                     nodeSelector: args.nodeSelector,
                     image: args.image ? chartImageOf(args.image) : clusterAutoscalerImage(args.kubernetesVersion),
                 }),
@@ -159,6 +143,6 @@ export class ClusterAutoscaler extends pulumi.ComponentResource {
             const clusterRole = new k8s.rbac.v1.ClusterRole(`${name}-extra`, rbac.clusterRole, { parent: this });
             new k8s.rbac.v1.ClusterRoleBinding(`${name}-extra`, rbac.clusterRoleBinding, { parent: this, dependsOn: [clusterRole] });
         }
-        this.registerOutputs({ roleArn: this.roleArn, release: this.release });
+        this.registerOutputs({ release: this.release });
     }
 }

@@ -1,55 +1,16 @@
 /**
- * The platform's S3 bucket for data and Spark event logs, and the IAM roles for service accounts
- * (IRSA) through which notebook and executor pods reach it without static keys.
+ * The platform's S3 bucket for data and Spark event logs, and the policies of the roles that reach
+ * it. The roles themselves (IRSA, one per ServiceAccount) are the platform's: the bucket knows
+ * nothing of who uses it.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-
-/** A Kubernetes service account, by namespace and name. */
-export interface ServiceAccountRef {
-    namespace: string;
-    name: string;
-}
+import { PolicyDocument } from "../iam/policies";
 
 /** Key prefix for datasets and notebook output. */
 export const DATA_PREFIX = "data/";
 /** Key prefix for Spark event logs (spark.eventLog.dir, read by a history server). */
 export const SPARK_EVENT_LOG_PREFIX = "spark-events/";
-
-/** An IAM policy document. */
-export interface PolicyDocument {
-    Version: "2012-10-17";
-    Statement: Record<string, unknown>[];
-}
-
-/** The issuer as IAM condition keys spell it: host and path, without the scheme. */
-export function oidcIssuerHostPath(issuerUrl: string): string {
-    return issuerUrl.replace(/^https:\/\//, "").replace(/\/$/, "");
-}
-
-/**
- * Trust policy letting exactly one Kubernetes service account assume a role through the cluster's
- * OIDC provider: `sub` names the account, `aud` is the STS audience the EKS pod identity webhook asks for.
- */
-export function irsaTrustPolicy(oidcProviderArn: string, oidcIssuer: string, serviceAccount: ServiceAccountRef): PolicyDocument {
-    const issuer = oidcIssuerHostPath(oidcIssuer);
-    return {
-        Version: "2012-10-17",
-        Statement: [
-            {
-                Effect: "Allow",
-                Principal: { Federated: oidcProviderArn },
-                Action: "sts:AssumeRoleWithWebIdentity",
-                Condition: {
-                    StringEquals: {
-                        [`${issuer}:sub`]: `system:serviceaccount:${serviceAccount.namespace}:${serviceAccount.name}`,
-                        [`${issuer}:aud`]: "sts.amazonaws.com",
-                    },
-                },
-            },
-        ],
-    };
-}
 
 /**
  * A generated bucket name: readable, and unique across AWS because it carries the account id.
@@ -127,32 +88,23 @@ export interface DataBucketArgs {
     bucketName?: string;
     /** Protect the bucket and its key from deletion, and keep them if the stack is destroyed. Required. */
     protect: boolean;
-    /** ARN of the cluster's IAM OIDC provider. Required. */
-    oidcProviderArn: pulumi.Input<string>;
-    /** The cluster's OIDC issuer URL (with or without https://). Required. */
-    oidcIssuer: pulumi.Input<string>;
-    /**
-     * Service accounts granted bucket access, each through its own role; `history` (a Spark history
-     * server) may only read the event logs. Required (history: optional)
-     */
-    serviceAccounts: { notebook: ServiceAccountRef; executor: ServiceAccountRef; history?: ServiceAccountRef };
 }
 
 /**
- * An encrypted, versioned, private bucket with TLS-only access, and one IRSA role per service account.
- * AWS children take the provider given in `opts.providers` (the cluster's tagged provider).
+ * An encrypted, versioned, private bucket with TLS-only access, and the policies its users' roles
+ * take. AWS children take the provider given in `opts.providers` (the platform's tagged provider).
  */
 export class DataBucket extends pulumi.ComponentResource {
     public readonly bucketName: pulumi.Output<string>;
     public readonly bucketArn: pulumi.Output<string>;
+    /** The bucket's KMS key. */
+    public readonly keyArn: pulumi.Output<string>;
     /** `s3a://<bucket>/spark-events/`, for spark.eventLog.dir. */
     public readonly eventLogUri: pulumi.Output<string>;
-    /** Role for the notebook service account (annotate it with eks.amazonaws.com/role-arn). */
-    public readonly notebookRoleArn: pulumi.Output<string>;
-    /** Role for the executor service account. */
-    public readonly executorRoleArn: pulumi.Output<string>;
-    /** Read-only role for the history server's service account, when one was given. */
-    public readonly historyRoleArn?: pulumi.Output<string>;
+    /** Read and write under data/ and spark-events/ (notebooks, executors). */
+    public readonly accessPolicy: pulumi.Output<PolicyDocument>;
+    /** Read the event logs only (a history server). */
+    public readonly eventLogReadPolicy: pulumi.Output<PolicyDocument>;
 
     constructor(name: string, args: DataBucketArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ds-platform:aws:DataBucket", name, {}, opts);
@@ -199,38 +151,19 @@ export class DataBucket extends pulumi.ComponentResource {
             { parent: this, dependsOn: [publicAccess] },
         );
 
-        const accessPolicy = pulumi.all([bucket.arn, key.arn]).apply(([b, k]) => JSON.stringify(bucketAccessPolicy(b, k)));
-        const role = (roleName: string, serviceAccount: ServiceAccountRef, policy = accessPolicy): pulumi.Output<string> => {
-            const r = new aws.iam.Role(
-                `${name}-${roleName}`,
-                {
-                    description: `Bucket access for ${serviceAccount.namespace}/${serviceAccount.name}`,
-                    assumeRolePolicy: pulumi
-                        .all([args.oidcProviderArn, args.oidcIssuer])
-                        .apply(([arn, issuer]) => JSON.stringify(irsaTrustPolicy(arn, issuer, serviceAccount))),
-                },
-                { parent: this },
-            );
-            new aws.iam.RolePolicy(`${name}-${roleName}-bucket`, { role: r.id, policy }, { parent: this });
-            return r.arn;
-        };
-
         this.bucketName = bucket.bucket;
         this.bucketArn = bucket.arn;
+        this.keyArn = key.arn;
         this.eventLogUri = pulumi.interpolate`s3a://${bucket.bucket}/${SPARK_EVENT_LOG_PREFIX}`;
-        this.notebookRoleArn = role("notebook", args.serviceAccounts.notebook);
-        this.executorRoleArn = role("executor", args.serviceAccounts.executor);
-        if (args.serviceAccounts.history) {
-            const readPolicy = pulumi.all([bucket.arn, key.arn]).apply(([b, k]) => JSON.stringify(eventLogReadPolicy(b, k)));
-            this.historyRoleArn = role("history", args.serviceAccounts.history, readPolicy);
-        }
+        this.accessPolicy = pulumi.all([bucket.arn, key.arn]).apply(([b, k]) => bucketAccessPolicy(b, k));
+        this.eventLogReadPolicy = pulumi.all([bucket.arn, key.arn]).apply(([b, k]) => eventLogReadPolicy(b, k));
         this.registerOutputs({
             bucketName: this.bucketName,
             bucketArn: this.bucketArn,
+            keyArn: this.keyArn,
             eventLogUri: this.eventLogUri,
-            notebookRoleArn: this.notebookRoleArn,
-            executorRoleArn: this.executorRoleArn,
-            historyRoleArn: this.historyRoleArn,
+            accessPolicy: this.accessPolicy,
+            eventLogReadPolicy: this.eventLogReadPolicy,
         });
     }
 }

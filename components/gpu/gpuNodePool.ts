@@ -162,29 +162,30 @@ export function eksLaunchTemplateArgs(settings: { amiType: string; diskSizeGb: n
     };
 }
 
-/** What the EKS variant of a pool needs from its cluster. */
-export interface EksGpuNodePoolSettings {
+/** What the EKS variant of a pool needs of its cluster; `EksCluster.core` provides it. */
+export interface EksNodePoolCore {
     /** Name of the EKS cluster, known before deployment so the autoscaler tags can name it. Required. */
     clusterName: string;
-    /** What the node group waits for: the cluster and the node role's policy attachments. Required. */
-    dependsOn: pulumi.Resource[];
     /** ARN of the node IAM role. Required. */
     nodeRoleArn: pulumi.Input<string>;
     /** Subnets of the nodes (private). Required. */
-    subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+    privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+    /** What the node group waits for: the cluster and the node role's policy attachments. Required. */
+    nodeGroupDependencies: pulumi.Resource[];
 }
 
 export interface GpuNodePoolArgs {
     /** The pool's settings (name, instance types, AMI, sizes). Required. */
     pool: GpuPoolConfig;
-    /** On EKS: create a managed node group scaling from zero. Default: none (nodes exist already). */
-    eks?: EksGpuNodePoolSettings;
+    /** On EKS, the cluster (`EksCluster.core`): the pool is a managed node group scaling from zero. Default: none (nodes exist already). */
+    eks?: EksNodePoolCore;
 }
 
 /**
  * A GPU node pool. On an existing cluster it describes nodes the administrator labelled
  * `ds-platform.io/gpu-pool=<name>` and tainted `nvidia.com/gpu=present:NoSchedule`; with `eks` it
  * creates a managed node group that scales from zero, labelled and tainted from the same placement.
+ * AWS resources take the provider given in `opts.providers`.
  */
 export class GpuNodePool extends pulumi.ComponentResource {
     /** Taint, labels and resource name that GPU pods of this pool use. */
@@ -204,7 +205,7 @@ export class GpuNodePool extends pulumi.ComponentResource {
         this.registerOutputs({ placement: this.placement, amiType: this.amiType, nodeGroup: this.nodeGroup });
     }
 
-    private createNodeGroup(name: string, pool: GpuPoolConfig, eks: EksGpuNodePoolSettings): aws.eks.NodeGroup {
+    private createNodeGroup(name: string, pool: GpuPoolConfig, eks: EksNodePoolCore): aws.eks.NodeGroup {
         const launchTemplate = new aws.ec2.LaunchTemplate(
             `${name}-lt`,
             eksLaunchTemplateArgs({ amiType: pool.amiType, diskSizeGb: pool.diskSizeGb, description: `GPU pool ${pool.name}` }),
@@ -215,7 +216,7 @@ export class GpuNodePool extends pulumi.ComponentResource {
             {
                 clusterName: eks.clusterName,
                 nodeRoleArn: eks.nodeRoleArn,
-                subnetIds: eks.subnetIds,
+                subnetIds: eks.privateSubnetIds,
                 amiType: pool.amiType,
                 capacityType: "ON_DEMAND",
                 instanceTypes: pool.instanceTypes,
@@ -226,7 +227,7 @@ export class GpuNodePool extends pulumi.ComponentResource {
                 taints: [{ key: this.placement.taint.key, value: this.placement.taint.value, effect: eksTaintEffect(this.placement.taint.effect) }],
             },
             // cluster-autoscaler owns the desired size once the group exists.
-            { parent: this, dependsOn: eks.dependsOn, ignoreChanges: ["scalingConfig.desiredSize"] },
+            { parent: this, dependsOn: eks.nodeGroupDependencies, ignoreChanges: ["scalingConfig.desiredSize"] },
         );
         // The managed group's Auto Scaling group is created by EKS; tag it so the autoscaler can scale from zero.
         const asgName = nodeGroup.resources.apply((r) => {

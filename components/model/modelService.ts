@@ -9,11 +9,11 @@
  * (in: the serving port from allowed pods only; out: DNS, and S3 when the artifact is there) and
  * optionally an Ingress with TLS from cert-manager. The manifests come from pure builders below.
  */
-import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MODEL_PREFIX, ModelConfig } from "../config/config";
-import { irsaTrustPolicy, PolicyDocument } from "../aws/dataBucket";
+import { PolicyDocument } from "../iam/policies";
+import { OidcProvider, ServiceAccountRole } from "../iam/serviceAccountRole";
 import { avoidGpuNodesAffinity, gpuNodeAffinity, GpuPlacement, gpuToleration } from "../gpu/gpuNodePool";
 import { NodePurposeMatch, withNodePurpose } from "../cluster/nodePurpose";
 import { PRIVATE_IPV4 } from "../spark/sparkConf";
@@ -312,16 +312,12 @@ export function modelReadPolicy(bucketName: string, region: string): PolicyDocum
 
 /** What AWS offers the model's service account: the cluster's OIDC provider and the data bucket. */
 export interface ModelAwsAccess {
-    /** ARN of the cluster's IAM OIDC provider. Required. */
-    oidcProviderArn: pulumi.Input<string>;
-    /** The OIDC issuer (with or without https://). Required. */
-    oidcIssuer: pulumi.Input<string>;
+    /** The cluster's IAM OIDC provider (`EksCluster.core.oidcProvider`). Required. */
+    oidcProvider: OidcProvider;
     /** The data bucket; s3:// artifacts must name it. Required. */
     bucketName: pulumi.Input<string>;
     /** Region of the bucket (AWS_REGION in the pods). Required. */
     region: string;
-    /** AWS provider for the IAM role. Default: the ambient one from opts.providers. */
-    provider?: aws.Provider;
 }
 
 export interface ModelServiceArgs {
@@ -343,7 +339,7 @@ export interface ModelServiceArgs {
     matchNodePurpose?: NodePurposeMatch;
     /** Pull secret of the registry. Default: none */
     imagePullSecretName?: pulumi.Input<string>;
-    /** AWS: an IRSA role reading the data bucket's models/ prefix for the service account. Default: none (kubeconfig clusters) */
+    /** AWS: an IRSA role reading the data bucket's models/ prefix for the service account; pass the AWS provider in `opts.providers`. Default: none (kubeconfig clusters) */
     aws?: ModelAwsAccess;
 }
 
@@ -373,7 +369,6 @@ export class ModelService extends pulumi.ComponentResource {
         let annotations: pulumi.Output<Record<string, string>> | undefined;
         if (artifact.kind === "s3" && args.aws) {
             const a = args.aws;
-            const awsOpts = { parent: this, ...(a.provider ? { provider: a.provider } : {}) };
             const checkBucket = (b: string): string => {
                 if (b !== artifact.bucket) {
                     throw new Error(`models: ${model.name}: artifact ${artifact.uri} is not in the data bucket ${b}; model services may read only s3://${b}/${MODEL_PREFIX}...`);
@@ -385,19 +380,20 @@ export class ModelService extends pulumi.ComponentResource {
             }
             // A generated bucket name is known only at deployment, where a mismatch fails the update.
             const bucket = pulumi.output(a.bucketName).apply(checkBucket);
-            const role = new aws.iam.Role(
+            const role = new ServiceAccountRole(
                 `${name}-role`,
                 {
+                    oidcProvider: a.oidcProvider,
+                    serviceAccount: { namespace, name: modelResourceName(model) },
                     description: pulumi.interpolate`Read-only model access for ${namespace}/${modelResourceName(model)}`,
-                    assumeRolePolicy: pulumi
-                        .all([a.oidcProviderArn, a.oidcIssuer, namespace])
-                        .apply(([arn, issuer, ns]) => JSON.stringify(irsaTrustPolicy(arn, issuer, { namespace: ns, name: modelResourceName(model) }))),
+                    inlinePolicies: { read: bucket.apply((b) => modelReadPolicy(b, a.region)) },
+                    // The role and its policy were this component's own children.
+                    formerly: { parent: this, policyNames: { read: `${name}-read` } },
                 },
-                awsOpts,
+                child,
             );
-            new aws.iam.RolePolicy(`${name}-read`, { role: role.id, policy: bucket.apply((b) => JSON.stringify(modelReadPolicy(b, a.region))) }, awsOpts);
-            this.roleArn = role.arn;
-            annotations = role.arn.apply((arn): Record<string, string> => ({ "eks.amazonaws.com/role-arn": arn }));
+            this.roleArn = role.roleArn;
+            annotations = role.serviceAccountAnnotations;
         }
 
         const serviceAccount = new k8s.core.v1.ServiceAccount(

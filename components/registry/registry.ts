@@ -282,8 +282,6 @@ export interface RegistryArgs {
     password?: pulumi.Input<string>;
     /** Protect the registry's storage (in-cluster volume, ECR repository) from deletion and replacement (config `protectData`). Required. */
     protect: boolean;
-    /** AWS provider of the ECR repository and its token. Required for kind ecr. */
-    awsProvider?: aws.Provider;
     /** Tags on AWS resources. Default: {} */
     tags?: Record<string, string>;
 }
@@ -303,6 +301,8 @@ export interface RegistryArgs {
  *   `docker-container` builder needs the CA in its buildkitd.toml and a `pushAddress` it can reach).
  * The first up can therefore stop at the image push; create the registry first with
  * `pulumi up --target` on this component, install the CA, then run `pulumi up`.
+ *
+ * Pass the Kubernetes provider, and for kind ecr the AWS provider, in `opts.providers`.
  */
 export class Registry extends pulumi.ComponentResource {
     /** Registry kind. */
@@ -519,10 +519,11 @@ export class Registry extends pulumi.ComponentResource {
     }
 
     private ecr(name: string, cfg: RegistryConfig, args: RegistryArgs, tags: Record<string, string>) {
-        if (!args.awsProvider) {
-            throw new Error("registry kind ecr needs the AWS provider (awsProvider)");
+        // The repository must be in the platform's region, with its tags: never the ambient default provider.
+        if (!this.getProvider("aws::")) {
+            throw new Error("registry kind ecr needs the AWS provider in opts.providers");
         }
-        const provider = { parent: this, provider: args.awsProvider };
+        const provider = { parent: this };
         const repo = new aws.ecr.Repository(
             `${name}-repository`,
             {

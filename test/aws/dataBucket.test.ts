@@ -6,43 +6,12 @@ import {
     bucketAccessPolicy,
     eventLogReadPolicy,
     generatedBucketName,
-    irsaTrustPolicy,
-    oidcIssuerHostPath,
     tlsOnlyBucketPolicy,
 } from "../../components/aws/dataBucket";
 import { registerMockOutputs, settle, setupMocks, valueOf } from "../helpers/mocks";
 
-registerMockOutputs("aws:iam/role:Role", (a) => ({ arn: `arn:aws:iam::123456789012:role/${a.name}` }));
 registerMockOutputs("aws:kms/key:Key", (a) => ({ arn: `arn:aws:kms:eu-west-1:123456789012:key/${a.name}` }));
 registerMockOutputs("aws:s3/bucket:Bucket", (a) => ({ bucket: a.inputs.bucket ?? `${a.name}-x`, arn: `arn:aws:s3:::${a.inputs.bucket ?? `${a.name}-x`}` }));
-
-const OIDC_ARN = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC";
-const ISSUER = "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC";
-
-describe("irsaTrustPolicy", () => {
-    test("names exactly one service account and the STS audience", () => {
-        const policy = irsaTrustPolicy(OIDC_ARN, ISSUER, { namespace: "ns", name: "sa" });
-        expect(policy.Statement).toEqual([
-            {
-                Effect: "Allow",
-                Principal: { Federated: OIDC_ARN },
-                Action: "sts:AssumeRoleWithWebIdentity",
-                Condition: {
-                    StringEquals: {
-                        "oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub": "system:serviceaccount:ns:sa",
-                        "oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud": "sts.amazonaws.com",
-                    },
-                },
-            },
-        ]);
-        expect(JSON.stringify(policy)).not.toMatch(/StringLike|\*/);
-    });
-
-    test("issuer with or without scheme gives the same condition keys", () => {
-        expect(oidcIssuerHostPath(ISSUER)).toBe("oidc.eks.eu-west-1.amazonaws.com/id/ABC");
-        expect(oidcIssuerHostPath("oidc.eks.eu-west-1.amazonaws.com/id/ABC/")).toBe("oidc.eks.eu-west-1.amazonaws.com/id/ABC");
-    });
-});
 
 describe("generatedBucketName", () => {
     test("lower-case, S3-legal, at most 63 characters, ending in the account id", () => {
@@ -75,7 +44,7 @@ describe("bucket policies", () => {
 });
 
 describe("DataBucket", () => {
-    async function build(protect: boolean, history = false) {
+    async function build(protect: boolean) {
         const recorder = setupMocks();
         const options = new Map<string, pulumi.ResourceOptions>();
         const bucket = new DataBucket(
@@ -83,13 +52,6 @@ describe("DataBucket", () => {
             {
                 bucketName: protect ? "team-data" : undefined,
                 protect,
-                oidcProviderArn: OIDC_ARN,
-                oidcIssuer: ISSUER,
-                serviceAccounts: {
-                    notebook: { namespace: "hub", name: "nb" },
-                    executor: { namespace: "jobs", name: "ex" },
-                    ...(history ? { history: { namespace: "hub", name: "spark-history" } } : {}),
-                },
             },
             { transformations: [(t) => (options.set(t.name, t.opts), undefined)] },
         );
@@ -120,34 +82,21 @@ describe("DataBucket", () => {
         expect(await valueOf(bucket.eventLogUri)).toBe(`s3a://team-data/${SPARK_EVENT_LOG_PREFIX}`);
     });
 
-    test("one role per service account, each trusting only it, with bucket access", async () => {
+    test("hands out the policies of its users' roles: read-write for Spark, read-only event logs for a history server", async () => {
         const { recorder, bucket } = await build(true);
-        const roles = recorder.ofType("aws:iam/role:Role");
-        expect(roles.map((r) => r.name).sort()).toEqual(["d-executor", "d-notebook"]);
-        const sub = (name: string) =>
-            JSON.parse(roles.find((r) => r.name === name)!.inputs.assumeRolePolicy).Statement[0].Condition.StringEquals["oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub"];
-        expect(sub("d-notebook")).toBe("system:serviceaccount:hub:nb");
-        expect(sub("d-executor")).toBe("system:serviceaccount:jobs:ex");
-        const policies = recorder.ofType("aws:iam/rolePolicy:RolePolicy");
-        expect(policies).toHaveLength(2);
-        for (const p of policies) {
-            expect(JSON.parse(p.inputs.policy)).toEqual(bucketAccessPolicy("arn:aws:s3:::team-data", "arn:aws:kms:eu-west-1:123456789012:key/d-key"));
-        }
-        expect(await valueOf(bucket.notebookRoleArn)).toBe("arn:aws:iam::123456789012:role/d-notebook");
-        expect(await valueOf(bucket.executorRoleArn)).toBe("arn:aws:iam::123456789012:role/d-executor");
+        // The bucket knows nothing of who uses it: no role is declared here.
+        expect(recorder.ofType("aws:iam/role:Role")).toEqual([]);
+        const keyArn = "arn:aws:kms:eu-west-1:123456789012:key/d-key";
+        expect(await valueOf(bucket.keyArn)).toBe(keyArn);
+        expect(await valueOf(bucket.accessPolicy)).toEqual(bucketAccessPolicy("arn:aws:s3:::team-data", keyArn));
+        const read = await valueOf(bucket.eventLogReadPolicy);
+        expect(read).toEqual(eventLogReadPolicy("arn:aws:s3:::team-data", keyArn));
+        const actions = read.Statement.flatMap((s: any) => s.Action);
+        expect(actions.filter((a: string) => /Put|Delete|GenerateDataKey/.test(a))).toEqual([]);
     });
 
-    test("a read-only event-log role for the history server, and the spark-events/ directory marker", async () => {
-        const { recorder, bucket } = await build(true, true);
-        const roles = recorder.ofType("aws:iam/role:Role");
-        expect(roles.map((r) => r.name).sort()).toEqual(["d-executor", "d-history", "d-notebook"]);
-        const trust = JSON.parse(roles.find((r) => r.name === "d-history")!.inputs.assumeRolePolicy);
-        expect(trust.Statement[0].Condition.StringEquals["oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub"]).toBe("system:serviceaccount:hub:spark-history");
-        const policy = JSON.parse(recorder.one("aws:iam/rolePolicy:RolePolicy", (n) => n === "d-history-bucket").inputs.policy);
-        expect(policy).toEqual(eventLogReadPolicy("arn:aws:s3:::team-data", "arn:aws:kms:eu-west-1:123456789012:key/d-key"));
-        const actions = policy.Statement.flatMap((s: any) => s.Action);
-        expect(actions.filter((a: string) => /Put|Delete|GenerateDataKey/.test(a))).toEqual([]);
-        expect(await valueOf(bucket.historyRoleArn!)).toBe("arn:aws:iam::123456789012:role/d-history");
+    test("the spark-events/ directory marker", async () => {
+        const { recorder } = await build(true);
         const marker = recorder.one("aws:s3/bucketObjectv2:BucketObjectv2");
         expect(marker.inputs).toMatchObject({ bucket: "team-data", key: SPARK_EVENT_LOG_PREFIX, content: "" });
     });

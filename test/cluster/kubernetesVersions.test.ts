@@ -6,7 +6,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { AwsCluster } from "../../components/aws/awsCluster";
+import { ClusterAddons } from "../../components/aws/clusterAddons";
+import { EksCluster } from "../../components/aws/eksCluster";
 import { ConfigError, parsePlatformConfig } from "../../components/config/config";
 import {
     EKS_ADDONS,
@@ -187,8 +188,9 @@ describe("an AWS cluster on Kubernetes 1.35", () => {
     test("EKS, the add-ons and the autoscaler (with the DRA access it needs) all follow the minor", async () => {
         const recorder = setupMocks();
         const config = parsePlatformConfig({ ...AWS_BASE, aws: { region: "eu-west-1", kubernetesVersion: "1.35" } }, SECRETS);
-        const sa = { namespace: "ds-platform", name: "notebook" };
-        new AwsCluster("c", { aws: config.aws!, gpuPools: config.gpuPools, tags: config.tags, protect: false, serviceAccounts: { notebook: sa, executor: sa } });
+        const cluster = new EksCluster("c", { aws: config.aws!, protect: false });
+        const aws = config.aws!;
+        new ClusterAddons("c", { cluster: cluster.core, gpuPools: [], autoscalerChart: aws.autoscaler, devicePluginChart: aws.devicePlugin, protect: false }, { providers: [cluster.provider] });
         await settle(recorder);
         expect(recorder.one("aws:eks/cluster:Cluster").inputs.version).toBe("1.35");
         const addons = recorder.ofType("aws:eks/addon:Addon");

@@ -101,7 +101,7 @@ describe("GpuNodePool", () => {
     test("with eks it creates a group scaling from zero, tainted and labelled, with its ASG tagged", async () => {
         const recorder = setupMocks();
         const config = pool({ name: "a10", maxSize: 5, gpusPerNode: 1, instanceTypes: ["g5.2xlarge"] });
-        const p = new GpuNodePool("g", { pool: config, eks: { clusterName: "c1", dependsOn: [], nodeRoleArn: "arn:aws:iam::1:role/node", subnetIds: ["subnet-1"] } });
+        const p = new GpuNodePool("g", { pool: config, eks: { clusterName: "c1", nodeGroupDependencies: [], nodeRoleArn: "arn:aws:iam::1:role/node", privateSubnetIds: ["subnet-1"] } });
         await settle(recorder);
         const ng = recorder.one("aws:eks/nodeGroup:NodeGroup");
         expect(ng.inputs).toMatchObject({

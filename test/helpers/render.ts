@@ -22,6 +22,8 @@ export interface DeclaredOptions {
     parent?: string;
     /** Every other option the program passed, resources named `<type>::<name>` (see `describeOptions`). */
     declared: Record<string, unknown>;
+    /** The aliases as declared (resources and Outputs unresolved), to compute the URNs they stand for. */
+    aliases: pulumi.ResourceOptions["aliases"];
 }
 
 /** `<type>::<name>` of resources seen by the transformation, to name parents and providers. */
@@ -65,6 +67,8 @@ export interface RenderedStack {
     resources: RecordedResource[];
     recorder: ResourceRecorder;
     outputs: StackOutputs;
+    /** `<type>::<name>` of a resource the program declared. */
+    labelOf: (resource: pulumi.Resource) => string | undefined;
 }
 
 /** Stack config as `pulumi config` would hand it to the program: every value a string. */
@@ -105,13 +109,14 @@ export async function renderStack(
                     retainOnDelete: !!args.opts.retainOnDelete,
                     parent: args.opts.parent ? labels.get(args.opts.parent) ?? "<resource declared outside the program>" : undefined,
                     declared: describeOptions(args.opts, labels),
+                    aliases: args.opts.aliases,
                 });
                 return undefined;
             },
         ],
     });
     await settle(recorder);
-    return { stack, options: declared, resources: recorder.resources, recorder, outputs };
+    return { stack, options: declared, resources: recorder.resources, recorder, outputs, labelOf: (r) => labels.get(r) };
 }
 
 /** Placeholder secrets for rendering: what a user sets with `pulumi config set --secret`. */

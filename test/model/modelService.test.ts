@@ -199,7 +199,11 @@ describe("ModelService options", () => {
             { artifact: "s3://team-data/models/iris/model.joblib" },
             { cluster: { provider: "aws" }, aws: { region: "eu-west-1", dataBucketName: "team-data" }, registry: { kind: "ecr" } },
         );
-        const aws = { oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC", oidcIssuer: "oidc.eks.eu-west-1.amazonaws.com/id/ABC", bucketName: "team-data", region: "eu-west-1" };
+        const aws = {
+            oidcProvider: { arn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC", url: "oidc.eks.eu-west-1.amazonaws.com/id/ABC" },
+            bucketName: "team-data",
+            region: "eu-west-1",
+        };
         const { recorder, component } = await render(model, { aws });
         const role = recorder.one("aws:iam/role:Role");
         const trust = JSON.parse(role.inputs.assumeRolePolicy);
@@ -219,7 +223,7 @@ describe("ModelService options", () => {
 
     it("refuses an s3:// artifact outside the data bucket", () => {
         const model = modelConfig({ artifact: "s3://elsewhere/models/iris.joblib" }, { cluster: { provider: "aws" }, aws: { region: "eu-west-1" }, registry: { kind: "ecr" } });
-        const aws = { oidcProviderArn: "arn:aws:iam::1:oidc-provider/x", oidcIssuer: "x", bucketName: "team-data", region: "eu-west-1" };
+        const aws = { oidcProvider: { arn: "arn:aws:iam::1:oidc-provider/x", url: "x" }, bucketName: "team-data", region: "eu-west-1" };
         setupMocks();
         expect(() => new ModelService("iris", { model, namespace: "ds", image: IMAGE, uid: 1000, gid: 100, aws })).toThrow(/not in the data bucket team-data/);
     });

@@ -29,7 +29,7 @@ interface ChildOptions {
 }
 
 /** Builds a Registry under mocks and records each child's resource options through a transformation. */
-async function build(registry: Partial<RegistryConfig> & Record<string, unknown>, args: Partial<RegistryArgs> = {}) {
+async function build(registry: Partial<RegistryConfig> & Record<string, unknown>, args: Partial<RegistryArgs> = {}, providers?: pulumi.ProviderResource[]) {
     const recorder = setupMocks();
     const options: ChildOptions[] = [];
     const capture: pulumi.ResourceTransformation = (t) => {
@@ -45,7 +45,7 @@ async function build(registry: Partial<RegistryConfig> & Record<string, unknown>
             protect: true,
             ...args,
         },
-        { transformations: [capture] },
+        { transformations: [capture], providers },
     );
     await settle(recorder);
     return { recorder, component, options };
@@ -248,7 +248,7 @@ describe("ECR registry", () => {
         const recorder = setupMocks();
         const awsProvider = new aws.Provider("aws", { region: "eu-west-1" });
         await settle(recorder);
-        built = await build({ kind: "ecr", untaggedExpiryDays: 3, keepTaggedImages: 9 }, { awsProvider, tags: { owner: "team" } });
+        built = await build({ kind: "ecr", untaggedExpiryDays: 3, keepTaggedImages: 9 }, { tags: { owner: "team" } }, [awsProvider]);
     });
 
     it("creates an immutable, scanned, KMS-encrypted repository that is never force-deleted", () => {
@@ -284,7 +284,7 @@ describe("ECR registry", () => {
         expect(kubernetesObjects(built.recorder)).toEqual([]);
     });
 
-    it("requires the AWS provider", () => {
+    it("requires the AWS provider in opts.providers", () => {
         setupMocks();
         expect(() => new Registry("r", { registry: registrySchema.parse({ kind: "ecr" }), namespace: "ns", protect: false })).toThrow(/needs the AWS provider/);
     });

@@ -1,7 +1,10 @@
 /**
- * The prod cluster on AWS: VPC, EKS with encrypted secrets and API access entries, system, CPU and
- * GPU managed node groups (GPU pools scale from zero), add-ons, a retained gp3 StorageClass,
- * cluster-autoscaler, the NVIDIA device plugin, and the data bucket with IRSA roles.
+ * EksCluster: the prod cluster on AWS. A VPC (or an existing one), EKS with envelope-encrypted
+ * secrets, API access entries and control-plane logs, the IAM OIDC provider, the node role, the
+ * on-demand system and CPU managed node groups, the EKS managed add-ons at the versions pinned for
+ * the cluster's minor (the EBS CSI driver with its IRSA role), and a Kubernetes provider that waits
+ * for nodes. It hands node pools and add-ons one `core` bundle, as pulumi-eks hands its CoreData to
+ * node groups; GPU pools (gpu/gpuNodePool.ts) and ClusterAddons (clusterAddons.ts) take it.
  *
  * Plain @pulumi/aws resources rather than @pulumi/eks: every setting (IMDSv2, taints, ASG tags,
  * access entries) is visible here and predictable under test mocks.
@@ -9,13 +12,12 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterAutoscaler } from "./clusterAutoscaler";
-import { AwsConfig, GpuPoolConfig, ImagesConfig } from "../config/config";
-import { DataBucket, PolicyDocument, ServiceAccountRef, irsaTrustPolicy, oidcIssuerHostPath } from "./dataBucket";
-import { GpuNodePool, eksLaunchTemplateArgs } from "../gpu/gpuNodePool";
-import { EKS_ADDONS, versionPins } from "../cluster/kubernetesVersions";
+import { AwsConfig } from "../config/config";
+import { EKS_ADDONS, KubernetesVersion, versionPins } from "../cluster/kubernetesVersions";
 import { nodePurposeLabels } from "../cluster/nodePurpose";
-import { NvidiaDevicePlugin } from "../gpu/nvidiaDevicePlugin";
+import { eksLaunchTemplateArgs } from "../gpu/gpuNodePool";
+import { PolicyDocument, ServiceAccountRef, managedPolicyArn, oidcIssuerHostPath, serviceTrustPolicy } from "../iam/policies";
+import { ServiceAccountRole } from "../iam/serviceAccountRole";
 
 /** Label naming the role of a non-GPU node group. */
 export const NODE_ROLE_LABEL = "ds-platform.io/node-role";
@@ -23,8 +25,6 @@ export const NODE_ROLE_LABEL = "ds-platform.io/node-role";
 export const SYSTEM_NODE_LABELS: Record<string, string> = { [NODE_ROLE_LABEL]: "system", ...nodePurposeLabels("core") };
 /** Labels of the CPU group (notebooks, executors). */
 export const CPU_NODE_LABELS: Record<string, string> = { [NODE_ROLE_LABEL]: "cpu", ...nodePurposeLabels("user") };
-/** The default StorageClass the platform creates; user homes use it. */
-export const STORAGE_CLASS_NAME = "ds-platform-gp3";
 /** The EBS CSI controller's service account, trusted by its IRSA role. */
 export const EBS_CSI_SERVICE_ACCOUNT: ServiceAccountRef = { namespace: "kube-system", name: "ebs-csi-controller-sa" };
 /** Root volume sizes of the non-GPU groups: system pods are small; notebook images are several GiB. */
@@ -33,9 +33,15 @@ const CPU_DISK_GB = 100;
 const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
 const CONTROL_PLANE_LOG_RETENTION_DAYS = 30;
 
-/** The cost tags every AWS resource carries, through the provider's default tags. */
-export function costTags(t: { project: string; stack: string; owner: string; costCenter?: string }): Record<string, string> {
-    return { project: t.project, stack: t.stack, owner: t.owner, ...(t.costCenter ? { costCenter: t.costCenter } : {}) };
+/**
+ * The type of the one component that used to hold the whole AWS side (cluster, add-ons, GPU pools,
+ * data bucket). Its resources keep their names; aliases to it keep an existing stack's resources.
+ */
+export const FORMER_AWS_CLUSTER_TYPE = "ds-platform:aws:AwsCluster";
+
+/** The URN the former AWS component had, given the name and parent it was declared with. */
+export function formerAwsClusterUrn(name: string, parent?: pulumi.Resource): pulumi.Output<string> {
+    return pulumi.createUrn(name, FORMER_AWS_CLUSTER_TYPE, parent);
 }
 
 /** The EKS cluster name of a stack; EKS allows letters, digits, '-' and '_', at most 100 characters. */
@@ -88,22 +94,12 @@ export function subnetCidrs(vpcCidr: string, zones: number): { private: string[]
     };
 }
 
-/** A trust policy letting an AWS service assume a role. */
-export function serviceTrustPolicy(service: string): PolicyDocument {
-    return { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }] };
-}
-
 /** What the EKS control plane needs of the secrets key (envelope encryption through grants). */
 export function secretsKeyPolicy(keyArn: string): PolicyDocument {
     return {
         Version: "2012-10-17",
         Statement: [{ Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"], Resource: keyArn }],
     };
-}
-
-/** ARN of an AWS managed IAM policy in a partition. */
-export function managedPolicyArn(partition: string, policy: string): string {
-    return `arn:${partition}:iam::aws:policy/${policy}`;
 }
 
 /** A kubeconfig (as JSON) that authenticates through `aws eks get-token`, so it holds no long-lived credential. */
@@ -130,47 +126,66 @@ export function kubeconfigFor(cluster: { name: string; endpoint: string; certifi
     });
 }
 
-/** The default StorageClass: encrypted gp3, bound where the pod lands, expandable, retained when data is protected. */
-export function storageClassManifest(protect: boolean) {
-    return {
-        apiVersion: "storage.k8s.io/v1" as const,
-        kind: "StorageClass" as const,
-        metadata: { name: STORAGE_CLASS_NAME, annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
-        provisioner: "ebs.csi.aws.com",
-        parameters: { type: "gp3", encrypted: "true", "csi.storage.k8s.io/fstype": "ext4" },
-        reclaimPolicy: protect ? "Retain" : "Delete",
-        volumeBindingMode: "WaitForFirstConsumer",
-        allowVolumeExpansion: true,
-    };
-}
-
-export interface AwsClusterArgs {
-    /** AWS settings (config `aws`). Required. */
-    aws: AwsConfig;
-    /** GPU pools, each a managed node group scaling from zero. Required (may be empty). */
-    gpuPools: GpuPoolConfig[];
-    /** Cost tags (config `tags`); project and stack are added. Required. */
-    tags: { owner: string; costCenter?: string };
-    /** Protect and retain the data bucket and user volumes (config `protectData`). Required. */
-    protect: boolean;
-    /** The Spark service accounts granted bucket access through IRSA (history: event logs, read-only). Required (history: optional) */
-    serviceAccounts: { notebook: ServiceAccountRef; executor: ServiceAccountRef; history?: ServiceAccountRef };
-    /** EKS cluster name. Default: `<project>-<stack>`. */
-    clusterName?: string;
-    /** Mirrors of the add-on images, pinned by digest (config `images`). Default: the charts' and the version table's */
-    images?: Pick<ImagesConfig, "clusterAutoscaler" | "devicePlugin">;
-}
-
 interface Network {
     vpcId: pulumi.Output<string>;
     privateSubnetIds: pulumi.Input<string>[];
     publicSubnetIds: pulumi.Input<string>[];
 }
 
-/** An EKS cluster with everything the platform needs of AWS. */
-export class AwsCluster extends pulumi.ComponentResource {
-    /** The AWS provider (region, cost tags) all AWS resources of the platform use. */
-    public readonly awsProvider: aws.Provider;
+function existingNetwork(cfg: AwsConfig): Network {
+    return {
+        vpcId: pulumi.output(cfg.vpc.existingVpcId!),
+        privateSubnetIds: cfg.vpc.privateSubnetIds,
+        publicSubnetIds: cfg.vpc.publicSubnetIds,
+    };
+}
+
+
+/** What node pools and cluster add-ons need of an EKS cluster. */
+export interface EksCore {
+    /** EKS cluster name, known before deployment (the autoscaler's ASG tags spell it). */
+    clusterName: string;
+    /** AWS region of the cluster. */
+    region: string;
+    /** The cluster's Kubernetes minor. */
+    kubernetesVersion: KubernetesVersion;
+    /** The EKS cluster. */
+    cluster: aws.eks.Cluster;
+    vpcId: pulumi.Output<string>;
+    /** Subnets of the nodes. */
+    privateSubnetIds: pulumi.Input<string>[];
+    /** The security group EKS created for the control plane and managed nodes. */
+    clusterSecurityGroupId: pulumi.Output<string>;
+    /** The cluster's IAM OIDC provider (IRSA); `url` is the issuer without scheme. */
+    oidcProvider: { arn: pulumi.Output<string>; url: pulumi.Output<string> };
+    /** ARN of the role every managed node group's nodes run as. */
+    nodeRoleArn: pulumi.Output<string>;
+    /** What a node group waits for: the cluster, and the node role's policies (nodes cannot join without them). */
+    nodeGroupDependencies: pulumi.Resource[];
+    /** Labels of the system nodes, where cluster add-ons run. */
+    systemNodeLabels: Record<string, string>;
+    /** The EBS CSI driver add-on, which volumes (and so StorageClasses) need. */
+    ebsCsiDriver: aws.eks.Addon;
+    /** Kubernetes provider for the cluster; it waits for the system nodes and CoreDNS. */
+    provider: k8s.Provider;
+}
+
+export interface EksClusterArgs {
+    /** AWS settings (config `aws`): region, Kubernetes minor, VPC, endpoint, system and CPU groups, admins. Required. */
+    aws: AwsConfig;
+    /** Protect and retain the secrets encryption key (config `protectData`). Required. */
+    protect: boolean;
+    /** EKS cluster name. Default: `<project>-<stack>`. */
+    clusterName?: string;
+}
+
+/**
+ * An EKS cluster and what every node and add-on builds on. AWS resources take the provider given in
+ * `opts.providers` (the platform's tagged provider).
+ */
+export class EksCluster extends pulumi.ComponentResource {
+    /** What node pools and add-ons take. */
+    public readonly core: EksCore;
     /** Kubernetes provider for the new cluster. */
     public readonly provider: k8s.Provider;
     /** kubeconfig of the cluster (secret). */
@@ -180,37 +195,18 @@ export class AwsCluster extends pulumi.ComponentResource {
     public readonly oidcProviderArn: pulumi.Output<string>;
     /** The OIDC issuer without scheme, as IAM condition keys use it. */
     public readonly oidcProviderUrl: pulumi.Output<string>;
-    /** The default StorageClass (encrypted gp3). */
-    public readonly storageClassName: string;
-    /** One per configured GPU pool; their placements steer GPU pods. */
-    public readonly gpuPools: GpuNodePool[];
-    public readonly dataBucketName: pulumi.Output<string>;
-    /** `s3a://` URI of the Spark event-log prefix. */
-    public readonly eventLogUri: pulumi.Output<string>;
-    public readonly notebookRoleArn: pulumi.Output<string>;
-    public readonly executorRoleArn: pulumi.Output<string>;
-    /** Read-only event-log role of the history server's service account, when one was given. */
-    public readonly historyRoleArn?: pulumi.Output<string>;
 
-    constructor(name: string, args: AwsClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("ds-platform:aws:AwsCluster", name, {}, opts);
+    constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        // A stack deployed before the cluster was split from its add-ons, node pools and bucket holds these
+        // resources under the former type, with this name and parent: the alias keeps them.
+        super("ds-platform:aws:EksCluster", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), { type: FORMER_AWS_CLUSTER_TYPE }] });
         const cfg = args.aws;
         const clusterName = args.clusterName ?? eksClusterName(pulumi.getProject(), pulumi.getStack());
-
-        this.awsProvider = new aws.Provider(
-            `${name}-aws`,
-            {
-                region: cfg.region as aws.Region,
-                defaultTags: { tags: costTags({ project: pulumi.getProject(), stack: pulumi.getStack(), ...args.tags }) },
-            },
-            { parent: this },
-        );
-        const awsOpts = { parent: this, provider: this.awsProvider };
+        const awsOpts = { parent: this };
         const partition = aws.getPartitionOutput({}, awsOpts).partition;
         const policyArn = (policy: string) => partition.apply((p) => managedPolicyArn(p, policy));
 
-        const network = cfg.vpc.existingVpcId ? this.existingNetwork(cfg) : this.newNetwork(name, cfg, clusterName, awsOpts);
-
+        const network = cfg.vpc.existingVpcId ? existingNetwork(cfg) : newNetwork(name, cfg, clusterName, awsOpts);
         // Control plane: secrets envelope-encrypted with a rotating key, logs kept for a bounded time.
         const secretsKey = new aws.kms.Key(
             `${name}-secrets-key`,
@@ -308,30 +304,20 @@ export class AwsCluster extends pulumi.ComponentResource {
         };
         const systemNodes = nodeGroup("system", cfg.systemNodes, SYSTEM_NODE_LABELS, SYSTEM_DISK_GB);
         nodeGroup("cpu", cfg.cpuNodes, CPU_NODE_LABELS, CPU_DISK_GB);
-        this.gpuPools = args.gpuPools.map(
-            (pool) =>
-                new GpuNodePool(
-                    `${name}-gpu-${pool.name}`,
-                    { pool, eks: { clusterName, dependsOn: [cluster, ...nodeRoleReady], nodeRoleArn: nodeRole.arn, subnetIds: network.privateSubnetIds } },
-                    { parent: this, providers: [this.awsProvider] },
-                ),
-        );
 
         // Add-ons, at the versions the version table pins for this minor (unpinned, EKS picks its default of
         // the day and never moves it). CoreDNS and the EBS CSI controller are Deployments: they need nodes.
         const pins = versionPins(cfg.kubernetesVersion);
-        const ebsCsiRole = new aws.iam.Role(
+        const formerSelf = formerAwsClusterUrn(name, opts?.parent);
+        const ebsCsiRole = new ServiceAccountRole(
             `${name}-ebs-csi-role`,
             {
-                assumeRolePolicy: pulumi
-                    .all([oidcProvider.arn, oidcIssuer])
-                    .apply(([arn, iss]) => JSON.stringify(irsaTrustPolicy(arn, iss, EBS_CSI_SERVICE_ACCOUNT))),
+                oidcProvider: { arn: oidcProvider.arn, url: oidcIssuer },
+                serviceAccount: EBS_CSI_SERVICE_ACCOUNT,
+                managedPolicyArns: { policy: policyArn("service-role/AmazonEBSCSIDriverPolicy") },
+                // The role and its attachment were children of the former AWS component.
+                formerly: { parent: formerSelf, policyNames: { policy: `${name}-ebs-csi-policy` } },
             },
-            awsOpts,
-        );
-        const ebsCsiPolicy = new aws.iam.RolePolicyAttachment(
-            `${name}-ebs-csi-policy`,
-            { role: ebsCsiRole.name, policyArn: policyArn("service-role/AmazonEBSCSIDriverPolicy") },
             awsOpts,
         );
         const addons = Object.fromEntries(
@@ -346,9 +332,9 @@ export class AwsCluster extends pulumi.ComponentResource {
                         // EKS installs self-managed copies of the networking add-ons at creation; take them over.
                         resolveConflictsOnCreate: "OVERWRITE",
                         resolveConflictsOnUpdate: "OVERWRITE",
-                        serviceAccountRoleArn: addon === "aws-ebs-csi-driver" ? ebsCsiRole.arn : undefined,
+                        serviceAccountRoleArn: addon === "aws-ebs-csi-driver" ? ebsCsiRole.roleArn : undefined,
                     },
-                    { ...awsOpts, dependsOn: needsNodes ? [systemNodes, ebsCsiPolicy] : [] },
+                    { ...awsOpts, dependsOn: needsNodes ? [systemNodes, ebsCsiRole] : [] },
                 );
                 return [addon, resource];
             }),
@@ -365,133 +351,93 @@ export class AwsCluster extends pulumi.ComponentResource {
             { kubeconfig: this.kubeconfig, enableServerSideApply: true },
             { parent: this, dependsOn: [systemNodes, addons["coredns"]] },
         );
-        const k8sOpts = { parent: this, provider: this.provider };
-
-        const storageClass = new k8s.storage.v1.StorageClass(`${name}-gp3`, storageClassManifest(args.protect), {
-            ...k8sOpts,
-            dependsOn: [addons["aws-ebs-csi-driver"]],
-        });
-        this.storageClassName = STORAGE_CLASS_NAME;
-
-        const bothProviders = { parent: this, providers: [this.awsProvider, this.provider] };
-        new ClusterAutoscaler(
-            `${name}-autoscaler`,
-            {
-                clusterName,
-                region: cfg.region,
-                oidcProviderArn: oidcProvider.arn,
-                oidcIssuer,
-                chart: cfg.autoscaler,
-                nodeSelector: SYSTEM_NODE_LABELS,
-                kubernetesVersion: cfg.kubernetesVersion,
-                image: args.images?.clusterAutoscaler,
-            },
-            bothProviders,
-        );
-        new NvidiaDevicePlugin(
-            `${name}-device-plugin`,
-            { pools: this.gpuPools.map((p) => ({ placement: p.placement, amiType: p.amiType })), chart: cfg.devicePlugin, image: args.images?.devicePlugin },
-            bothProviders,
-        );
-
-        const bucket = new DataBucket(
-            `${name}-data`,
-            { bucketName: cfg.dataBucketName, protect: args.protect, oidcProviderArn: oidcProvider.arn, oidcIssuer, serviceAccounts: args.serviceAccounts },
-            { parent: this, providers: [this.awsProvider] },
-        );
 
         this.clusterName = cluster.name;
         this.vpcId = network.vpcId;
         this.oidcProviderArn = oidcProvider.arn;
         this.oidcProviderUrl = oidcIssuer;
-        this.dataBucketName = bucket.bucketName;
-        this.eventLogUri = bucket.eventLogUri;
-        this.notebookRoleArn = bucket.notebookRoleArn;
-        this.executorRoleArn = bucket.executorRoleArn;
-        this.historyRoleArn = bucket.historyRoleArn;
+        this.core = {
+            clusterName,
+            region: cfg.region,
+            kubernetesVersion: cfg.kubernetesVersion,
+            cluster,
+            vpcId: network.vpcId,
+            privateSubnetIds: network.privateSubnetIds,
+            clusterSecurityGroupId: cluster.vpcConfig.clusterSecurityGroupId,
+            oidcProvider: { arn: oidcProvider.arn, url: oidcIssuer },
+            nodeRoleArn: nodeRole.arn,
+            nodeGroupDependencies: [cluster, ...nodeRoleReady],
+            systemNodeLabels: SYSTEM_NODE_LABELS,
+            ebsCsiDriver: addons["aws-ebs-csi-driver"],
+            provider: this.provider,
+        };
         this.registerOutputs({
             kubeconfig: this.kubeconfig,
             clusterName: this.clusterName,
             vpcId: this.vpcId,
             oidcProviderArn: this.oidcProviderArn,
             oidcProviderUrl: this.oidcProviderUrl,
-            storageClassName: this.storageClassName,
-            storageClass: storageClass.metadata.name,
-            gpuPlacements: this.gpuPools.map((p) => p.placement),
-            dataBucketName: this.dataBucketName,
-            eventLogUri: this.eventLogUri,
-            notebookRoleArn: this.notebookRoleArn,
-            executorRoleArn: this.executorRoleArn,
-            historyRoleArn: this.historyRoleArn,
         });
     }
+}
 
-    private existingNetwork(cfg: AwsConfig): Network {
-        return {
-            vpcId: pulumi.output(cfg.vpc.existingVpcId!),
-            privateSubnetIds: cfg.vpc.privateSubnetIds,
-            publicSubnetIds: cfg.vpc.publicSubnetIds,
-        };
-    }
-
-    /** Public subnets for load balancers, private subnets for nodes behind one NAT gateway (one, for cost). */
-    private newNetwork(name: string, cfg: AwsConfig, clusterName: string, awsOpts: pulumi.CustomResourceOptions): Network {
-        const zones = cfg.vpc.availabilityZones;
-        const cidrs = subnetCidrs(cfg.vpc.cidr, zones);
-        const zoneNames = aws.getAvailabilityZonesOutput({ state: "available" }, awsOpts).names.apply((names) => {
-            if (names.length < zones) {
-                throw new Error(`aws.vpc.availabilityZones is ${zones} but region ${cfg.region} offers ${names.length}: ${names.join(", ")}`);
-            }
-            return names.slice(0, zones);
-        });
-        const vpc = new aws.ec2.Vpc(
-            `${name}-vpc`,
-            { cidrBlock: cfg.vpc.cidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: clusterName } },
-            awsOpts,
-        );
-        const clusterTag = { [`kubernetes.io/cluster/${clusterName}`]: "shared" };
-        const subnets = (kind: "public" | "private") =>
-            cidrs[kind].map(
-                (cidrBlock, i) =>
-                    new aws.ec2.Subnet(
-                        `${name}-${kind}-${i}`,
-                        {
-                            vpcId: vpc.id,
-                            cidrBlock,
-                            availabilityZone: zoneNames.apply((n) => n[i]),
-                            mapPublicIpOnLaunch: false,
-                            tags: {
-                                Name: `${clusterName}-${kind}-${i}`,
-                                ...clusterTag,
-                                [kind === "public" ? "kubernetes.io/role/elb" : "kubernetes.io/role/internal-elb"]: "1",
-                            },
+/** Public subnets for load balancers, private subnets for nodes behind one NAT gateway (one, for cost). */
+function newNetwork(name: string, cfg: AwsConfig, clusterName: string, awsOpts: pulumi.CustomResourceOptions): Network {
+    const zones = cfg.vpc.availabilityZones;
+    const cidrs = subnetCidrs(cfg.vpc.cidr, zones);
+    const zoneNames = aws.getAvailabilityZonesOutput({ state: "available" }, awsOpts).names.apply((names) => {
+        if (names.length < zones) {
+            throw new Error(`aws.vpc.availabilityZones is ${zones} but region ${cfg.region} offers ${names.length}: ${names.join(", ")}`);
+        }
+        return names.slice(0, zones);
+    });
+    const vpc = new aws.ec2.Vpc(
+        `${name}-vpc`,
+        { cidrBlock: cfg.vpc.cidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: clusterName } },
+        awsOpts,
+    );
+    const clusterTag = { [`kubernetes.io/cluster/${clusterName}`]: "shared" };
+    const subnets = (kind: "public" | "private") =>
+        cidrs[kind].map(
+            (cidrBlock, i) =>
+                new aws.ec2.Subnet(
+                    `${name}-${kind}-${i}`,
+                    {
+                        vpcId: vpc.id,
+                        cidrBlock,
+                        availabilityZone: zoneNames.apply((n) => n[i]),
+                        mapPublicIpOnLaunch: false,
+                        tags: {
+                            Name: `${clusterName}-${kind}-${i}`,
+                            ...clusterTag,
+                            [kind === "public" ? "kubernetes.io/role/elb" : "kubernetes.io/role/internal-elb"]: "1",
                         },
-                        awsOpts,
-                    ),
-            );
-        const publicSubnets = subnets("public");
-        const privateSubnets = subnets("private");
+                    },
+                    awsOpts,
+                ),
+        );
+    const publicSubnets = subnets("public");
+    const privateSubnets = subnets("private");
 
-        const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: { Name: clusterName } }, awsOpts);
-        const publicRoutes = new aws.ec2.RouteTable(
-            `${name}-public-rt`,
-            { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }], tags: { Name: `${clusterName}-public` } },
-            awsOpts,
-        );
-        const natIp = new aws.ec2.Eip(`${name}-nat-ip`, { domain: "vpc", tags: { Name: `${clusterName}-nat` } }, { ...awsOpts, dependsOn: [igw] });
-        const nat = new aws.ec2.NatGateway(
-            `${name}-nat`,
-            { allocationId: natIp.id, subnetId: publicSubnets[0].id, tags: { Name: clusterName } },
-            { ...awsOpts, dependsOn: [igw] },
-        );
-        const privateRoutes = new aws.ec2.RouteTable(
-            `${name}-private-rt`,
-            { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }], tags: { Name: `${clusterName}-private` } },
-            awsOpts,
-        );
-        publicSubnets.forEach((s, i) => new aws.ec2.RouteTableAssociation(`${name}-public-${i}-rta`, { subnetId: s.id, routeTableId: publicRoutes.id }, awsOpts));
-        privateSubnets.forEach((s, i) => new aws.ec2.RouteTableAssociation(`${name}-private-${i}-rta`, { subnetId: s.id, routeTableId: privateRoutes.id }, awsOpts));
+    const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: { Name: clusterName } }, awsOpts);
+    const publicRoutes = new aws.ec2.RouteTable(
+        `${name}-public-rt`,
+        { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }], tags: { Name: `${clusterName}-public` } },
+        awsOpts,
+    );
+    const natIp = new aws.ec2.Eip(`${name}-nat-ip`, { domain: "vpc", tags: { Name: `${clusterName}-nat` } }, { ...awsOpts, dependsOn: [igw] });
+    const nat = new aws.ec2.NatGateway(
+        `${name}-nat`,
+        { allocationId: natIp.id, subnetId: publicSubnets[0].id, tags: { Name: clusterName } },
+        { ...awsOpts, dependsOn: [igw] },
+    );
+    const privateRoutes = new aws.ec2.RouteTable(
+        `${name}-private-rt`,
+        { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }], tags: { Name: `${clusterName}-private` } },
+        awsOpts,
+    );
+    publicSubnets.forEach((s, i) => new aws.ec2.RouteTableAssociation(`${name}-public-${i}-rta`, { subnetId: s.id, routeTableId: publicRoutes.id }, awsOpts));
+    privateSubnets.forEach((s, i) => new aws.ec2.RouteTableAssociation(`${name}-private-${i}-rta`, { subnetId: s.id, routeTableId: privateRoutes.id }, awsOpts));
 
-        return { vpcId: vpc.id, privateSubnetIds: privateSubnets.map((s) => s.id), publicSubnetIds: publicSubnets.map((s) => s.id) };
-    }
+    return { vpcId: vpc.id, privateSubnetIds: privateSubnets.map((s) => s.id), publicSubnetIds: publicSubnets.map((s) => s.id) };
 }

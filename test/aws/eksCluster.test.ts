@@ -1,9 +1,13 @@
 import { NODE_PURPOSE_LABEL } from "../../components/cluster/nodePurpose";
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { AwsCluster, CPU_NODE_LABELS, EBS_CSI_SERVICE_ACCOUNT, STORAGE_CLASS_NAME, SYSTEM_NODE_LABELS, costTags, eksClusterName, kubeconfigFor, subnetCidrs } from "../../components/aws/awsCluster";
+import { awsProviderArgs, costTags } from "../../components/aws/awsProvider";
+import { ClusterAddons, STORAGE_CLASS_NAME } from "../../components/aws/clusterAddons";
+import { DataBucket } from "../../components/aws/dataBucket";
+import { CPU_NODE_LABELS, EBS_CSI_SERVICE_ACCOUNT, EksCluster, SYSTEM_NODE_LABELS, eksClusterName, kubeconfigFor, subnetCidrs } from "../../components/aws/eksCluster";
 import { CLUSTER_AUTOSCALER_SERVICE_ACCOUNT } from "../../components/aws/clusterAutoscaler";
 import { PlatformConfig, parsePlatformConfig } from "../../components/config/config";
-import { GPU_POOL_LABEL, GPU_TAINT, autoscalerDiscoveryTags, autoscalerNodeTemplateTags, gpuNodeTemplate, gpuPlacement, gpuToleration } from "../../components/gpu/gpuNodePool";
+import { GPU_POOL_LABEL, GPU_TAINT, GpuNodePool, autoscalerDiscoveryTags, autoscalerNodeTemplateTags, gpuNodeTemplate, gpuPlacement, gpuToleration } from "../../components/gpu/gpuNodePool";
 import { KUBERNETES_VERSIONS, clusterAutoscalerImage } from "../../components/cluster/kubernetesVersions";
 import { kubernetesGvk, validateKubernetesObject } from "../helpers/kubeSchema";
 import { RecordedResource, ResourceRecorder, isSecret, registerMockOutputs, settle, setupMocks, valueOf } from "../helpers/mocks";
@@ -22,17 +26,14 @@ registerMockOutputs("aws:eks/cluster:Cluster", (a) => ({
 
 interface Program {
     recorder: ResourceRecorder;
-    cluster: AwsCluster;
+    cluster: EksCluster;
+    gpuPools: GpuNodePool[];
+    addons: ClusterAddons;
     config: PlatformConfig;
     providerOf: Map<string, string | undefined>;
     calls: { token: string; provider?: string }[];
     options: Map<string, pulumi.ResourceOptions>;
 }
-
-const SERVICE_ACCOUNTS = {
-    notebook: { namespace: "ds-platform", name: "notebook" },
-    executor: { namespace: "spark-jobs", name: "spark-executor" },
-};
 
 function prodConfig(overrides: Record<string, unknown> = {}, aws: Record<string, unknown> = {}): PlatformConfig {
     return parsePlatformConfig(
@@ -73,26 +74,37 @@ async function run(config: PlatformConfig): Promise<Program> {
         false,
     );
     const options = new Map<string, pulumi.ResourceOptions>();
-    const cluster = new AwsCluster(
-        "prod",
-        { aws: config.aws!, gpuPools: config.gpuPools, tags: config.tags, protect: config.protectData, serviceAccounts: SERVICE_ACCOUNTS },
-        {
-            transformations: [
-                (t) => {
-                    options.set(`${t.type}::${t.name}`, t.opts);
-                    return undefined;
-                },
-            ],
+    const transformations: pulumi.ResourceTransformation[] = [
+        (t) => {
+            options.set(`${t.type}::${t.name}`, t.opts);
+            return undefined;
         },
+    ];
+    // Composed as the platform composes them: one tagged provider, the cluster, its node pools and add-ons, the bucket.
+    const cfg = config.aws!;
+    const awsProvider = new aws.Provider("prod-aws", awsProviderArgs(cfg.region, config.tags), { transformations });
+    const cluster = new EksCluster("prod", { aws: cfg, protect: config.protectData }, { providers: [awsProvider], transformations });
+    const gpuPools = config.gpuPools.map((pool) => new GpuNodePool(`prod-gpu-${pool.name}`, { pool, eks: cluster.core }, { providers: [awsProvider], transformations }));
+    const addons = new ClusterAddons(
+        "prod",
+        {
+            cluster: cluster.core,
+            gpuPools: gpuPools.map((g) => ({ placement: g.placement, amiType: g.amiType })),
+            autoscalerChart: cfg.autoscaler,
+            devicePluginChart: cfg.devicePlugin,
+            protect: config.protectData,
+        },
+        { providers: [awsProvider, cluster.provider], transformations },
     );
+    new DataBucket("prod-data", { bucketName: cfg.dataBucketName, protect: config.protectData }, { providers: [awsProvider], transformations });
     await settle(recorder);
-    return { recorder, cluster, config, providerOf, calls, options };
+    return { recorder, cluster, gpuPools, addons, config, providerOf, calls, options };
 }
 
 const byName = (rs: RecordedResource[], part: string) => rs.filter((r) => r.name.includes(part));
 const parsed = (v: unknown) => (typeof v === "string" ? JSON.parse(v) : v);
 
-describe("AwsCluster on a prod-like config (one AL2023 and one Bottlerocket GPU pool)", () => {
+describe("EksCluster, its GPU pools and ClusterAddons on a prod-like config (one AL2023 and one Bottlerocket GPU pool)", () => {
     let p: Program;
     const clusterName = eksClusterName("ds-platform", "test");
     beforeAll(async () => {
@@ -112,7 +124,7 @@ describe("AwsCluster on a prod-like config (one AL2023 and one Bottlerocket GPU 
             expect(g.inputs.clusterName).toBe(clusterName);
             expect(p.options.get(`aws:eks/nodeGroup:NodeGroup::${g.name}`)?.ignoreChanges).toEqual(["scalingConfig.desiredSize"]);
         }
-        expect(p.cluster.gpuPools.map((g) => g.placement)).toEqual(p.config.gpuPools.map(gpuPlacement));
+        expect(p.gpuPools.map((g) => g.placement)).toEqual(p.config.gpuPools.map(gpuPlacement));
     });
 
     test("each GPU group's ASG carries node-template tags of its placement and its catalogue size, plus the discovery tags", () => {
@@ -166,12 +178,10 @@ describe("AwsCluster on a prod-like config (one AL2023 and one Bottlerocket GPU 
         expect(policy.Statement[0]).toMatchObject({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } });
     });
 
-    test("IRSA roles trust exactly the given service accounts", async () => {
+    test("the EBS CSI driver's and the autoscaler's IRSA roles trust exactly their service accounts", async () => {
         const issuer = ISSUER.replace("https://", "");
         const oidcArn = `arn:aws:iam::${ACCOUNT}:oidc-provider/${issuer}`;
         const expectations: [string, { namespace: string; name: string }][] = [
-            ["prod-data-notebook", SERVICE_ACCOUNTS.notebook],
-            ["prod-data-executor", SERVICE_ACCOUNTS.executor],
             ["prod-ebs-csi-role", EBS_CSI_SERVICE_ACCOUNT],
             ["prod-autoscaler-role", CLUSTER_AUTOSCALER_SERVICE_ACCOUNT],
         ];
@@ -183,8 +193,8 @@ describe("AwsCluster on a prod-like config (one AL2023 and one Bottlerocket GPU 
                 StringEquals: { [`${issuer}:sub`]: `system:serviceaccount:${sa.namespace}:${sa.name}`, [`${issuer}:aud`]: "sts.amazonaws.com" },
             });
         }
-        expect(await valueOf(p.cluster.notebookRoleArn)).toBe(`arn:aws:iam::${ACCOUNT}:role/prod-data-notebook`);
-        expect(await valueOf(p.cluster.executorRoleArn)).toBe(`arn:aws:iam::${ACCOUNT}:role/prod-data-executor`);
+        expect(await valueOf(p.addons.autoscalerRoleArn)).toBe(`arn:aws:iam::${ACCOUNT}:role/prod-autoscaler-role`);
+        expect(await valueOf(p.cluster.core.oidcProvider.arn)).toBe(oidcArn);
         expect(await valueOf(p.cluster.oidcProviderArn)).toBe(oidcArn);
         expect(await valueOf(p.cluster.oidcProviderUrl)).toBe(issuer);
         expect(p.recorder.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider").inputs.clientIdLists).toEqual(["sts.amazonaws.com"]);
@@ -285,7 +295,7 @@ describe("AwsCluster on a prod-like config (one AL2023 and one Bottlerocket GPU 
     test("the default StorageClass is encrypted gp3 on the EBS CSI driver, retained, and every Kubernetes object is valid", () => {
         const sc = p.recorder.one("kubernetes:storage.k8s.io/v1:StorageClass");
         expect(sc.inputs.metadata.name).toBe(STORAGE_CLASS_NAME);
-        expect(p.cluster.storageClassName).toBe(STORAGE_CLASS_NAME);
+        expect(p.addons.storageClassName).toBe(STORAGE_CLASS_NAME);
         expect(sc.inputs.metadata.annotations["storageclass.kubernetes.io/is-default-class"]).toBe("true");
         expect(sc.inputs).toMatchObject({
             provisioner: "ebs.csi.aws.com",
@@ -311,7 +321,7 @@ describe("AwsCluster on a prod-like config (one AL2023 and one Bottlerocket GPU 
         expect(v.rbac.serviceAccount.annotations["eks.amazonaws.com/role-arn"]).toBe(`arn:aws:iam::${ACCOUNT}:role/prod-autoscaler-role`);
         expect(v.nodeSelector).toEqual(SYSTEM_NODE_LABELS);
         expect(v.image).toEqual(clusterAutoscalerImage(p.config.aws!.kubernetesVersion));
-        const policy = JSON.parse(p.recorder.one("aws:iam/rolePolicy:RolePolicy", (n) => n === "prod-autoscaler-policy").inputs.policy);
+        const policy = JSON.parse(p.recorder.one("aws:iam/rolePolicy:RolePolicy", (n) => n === "prod-autoscaler-role-policy").inputs.policy);
         expect(policy.Statement[0].Condition.StringEquals).toEqual({ [`aws:ResourceTag/k8s.io/cluster-autoscaler/${clusterName}`]: "owned" });
     });
 
@@ -344,7 +354,7 @@ describe("AwsCluster on a prod-like config (one AL2023 and one Bottlerocket GPU 
     });
 });
 
-describe("AwsCluster in an existing VPC, unprotected, with only Bottlerocket GPU pools", () => {
+describe("EksCluster in an existing VPC, unprotected, with only Bottlerocket GPU pools", () => {
     let p: Program;
     beforeAll(async () => {
         p = await run(
