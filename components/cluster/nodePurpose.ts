@@ -7,6 +7,8 @@
  * nodes and the pre-pullers pull gigabytes of notebook image onto every node.
  */
 
+import type * as k8s from "@pulumi/kubernetes";
+
 /** The node label z2jh's `scheduling.{core,user}Pods.nodeAffinity.matchNodePurpose` matches. */
 export const NODE_PURPOSE_LABEL = "hub.jupyter.org/node-purpose";
 
@@ -22,20 +24,32 @@ export function nodePurposeLabels(purpose: NodePurpose): Record<string, string> 
     return { [NODE_PURPOSE_LABEL]: purpose };
 }
 
-export interface NodeSelectorRequirement {
+// The Kubernetes input types, narrowed to plain values: the rules below read and extend them, and
+// KubeSpawner takes them as plain JSON.
+
+export interface NodeSelectorRequirement extends k8s.types.input.core.v1.NodeSelectorRequirement {
     key: string;
     operator: "In" | "NotIn" | "Exists" | "DoesNotExist";
     values?: string[];
 }
 
-export interface NodeSelectorTerm {
+export interface NodeSelectorTerm extends k8s.types.input.core.v1.NodeSelectorTerm {
     matchExpressions: NodeSelectorRequirement[];
 }
 
+export interface NodeSelector extends k8s.types.input.core.v1.NodeSelector {
+    nodeSelectorTerms: NodeSelectorTerm[];
+}
+
+export interface PreferredSchedulingTerm extends k8s.types.input.core.v1.PreferredSchedulingTerm {
+    weight: number;
+    preference: NodeSelectorTerm;
+}
+
 /** A pod's node affinity, in the shape Kubernetes (and KubeSpawner, per part) takes. */
-export interface NodeAffinity {
-    requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms: NodeSelectorTerm[] };
-    preferredDuringSchedulingIgnoredDuringExecution?: { weight: number; preference: NodeSelectorTerm }[];
+export interface NodeAffinity extends k8s.types.input.core.v1.NodeAffinity {
+    requiredDuringSchedulingIgnoredDuringExecution?: NodeSelector;
+    preferredDuringSchedulingIgnoredDuringExecution?: PreferredSchedulingTerm[];
 }
 
 function purposeRequirement(purpose: NodePurpose): NodeSelectorRequirement {

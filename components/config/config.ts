@@ -12,15 +12,15 @@
  */
 import { z } from "zod";
 import { NodePurposeMatch } from "../cluster/nodePurpose";
-import { addRuleIssues, ConfigError, ConfigProblem, configProblem, describeIssues } from "./errors";
-import { gpuExecutorCapacity, gpuExecutorPools, platformRules } from "./rules";
-import { clusterSchema, ClusterConfig, hubSchema, imageSchema, imagesSchema, registrySchema } from "./schema";
+import { addRuleIssues, ConfigError, ConfigProblem, configProblem, describeIssues, RuleProblem } from "./errors";
+import { gpuExecutorCapacity, gpuExecutorPools, imageRules, platformRules, registryRules } from "./rules";
+import { clusterSchema, ClusterConfig, hubSchema, ImageConfig, imageSchema, imagesSchema, RegistryConfig, registrySchema } from "./schema";
 import { awsSchema, gpuPoolsSchema, modelsSchema, profilesSchema, sparkSchema, tagsSchema } from "./workloadSchema";
 
 export * from "./errors";
 export * from "./schema";
 export * from "./workloadSchema";
-export { gpuExecutorCapacity, gpuExecutorPools, hubRules, platformRules, profileRules, sparkRules } from "./rules";
+export { gpuExecutorCapacity, gpuExecutorPools, hubRules, imageRules, platformRules, profileRules, registryRules, sparkRules } from "./rules";
 export { memoryBytes } from "../shared/quantities";
 
 const platformObject = z.strictObject({
@@ -116,3 +116,25 @@ export const SECRET_DESCRIPTIONS: Record<(typeof SECRET_KEYS)[number], string> =
     registryPassword: "Password of the external registry (registry.kind external with a username)",
 };
 
+/**
+ * One section checked as parsePlatformConfig checks it, field rules (the schema) and cross-field rules
+ * alike, for components declared with settings that did not come through the parse. Throws ConfigError.
+ */
+function assertSection<S extends z.ZodType>(key: string, schema: S, value: z.output<S>, rules: (v: z.output<S>) => RuleProblem[]): void {
+    const section = z.strictObject({ [key]: schema }).superRefine((c, ctx) => addRuleIssues(ctx, rules(c[key] as z.output<S>)));
+    const raw = { [key]: value };
+    const result = section.safeParse(raw);
+    if (!result.success) {
+        throw new ConfigError(describeIssues(result.error.issues, raw, section));
+    }
+}
+
+/** The registry section's rules, for a Registry declared with unchecked settings. */
+export function assertRegistryConfig(registry: RegistryConfig): void {
+    assertSection("registry", registrySchema, registry, registryRules);
+}
+
+/** The image section's rules, for a NotebookImage declared with unchecked settings. */
+export function assertImageConfig(image: ImageConfig): void {
+    assertSection("image", imageSchema, image, imageRules);
+}

@@ -49,15 +49,7 @@ export function platformRules(c: RuleInput): RuleProblem[] {
     if (c.registry.kind === "ecr" && c.cluster.provider !== "aws") {
         issue(["registry", "kind"], "ecr needs cluster.provider aws", { allowed: "in-cluster, external" });
     }
-    if (c.registry.kind === "external" && !c.registry.server) {
-        issue(["registry", "server"], "is required when registry.kind is external");
-    }
-    if (c.image.prebuilt?.gpu && !c.image.gpu) {
-        issue(["image", "prebuilt", "gpu"], "is set but image.gpu is false", { fix: "set image.gpu: true so GPU profiles and executors use it" });
-    }
-    if (c.image.prebuilt && c.image.gpu && !c.image.prebuilt.gpu) {
-        issue(["image", "prebuilt", "gpu"], "is required when image.gpu is true and images are prebuilt");
-    }
+    problems.push(...registryRules(c.registry), ...imageRules(c.image));
     if (c.image.platform === "linux/arm64") {
         issue(["image", "platform"], "is linux/arm64, which is not supported yet: no arm64 image has been built and smoke-tested", { allowed: "linux/amd64" });
     }
@@ -83,6 +75,25 @@ export function platformRules(c: RuleInput): RuleProblem[] {
         ...nodeFitProblems(c).map((p) => ({ path: p.path, problem: p.message })),
     );
     return problems;
+}
+
+/** Registry settings that depend on each other: an external registry needs its server. */
+export function registryRules(registry: RegistryConfig): RuleProblem[] {
+    if (registry.kind === "external" && !registry.server) {
+        return [{ path: ["registry", "server"], problem: "is required when registry.kind is external" }];
+    }
+    return [];
+}
+
+/** The prebuilt images against image.gpu: a gpu reference exactly when the gpu target is used. */
+export function imageRules(image: ImageConfig): RuleProblem[] {
+    if (image.prebuilt?.gpu && !image.gpu) {
+        return [{ path: ["image", "prebuilt", "gpu"], problem: "is set but image.gpu is false", fix: "set image.gpu: true so GPU profiles and executors use it" }];
+    }
+    if (image.prebuilt && image.gpu && !image.prebuilt.gpu) {
+        return [{ path: ["image", "prebuilt", "gpu"], problem: "is required when image.gpu is true and images are prebuilt" }];
+    }
+    return [];
 }
 
 /** Hub settings that depend on each other: the auth and exposure details of their type, placeholders and priority. */

@@ -50,6 +50,9 @@ export const clusterSchema = z
     })
     .prefault({});
 
+/** A registry user name: htpasswd lines and Docker's `user:password` auth field both end it at the first ':'. */
+export const registryUsername = z.string().regex(/^[^:\s]+$/, "a user name without ':' or spaces");
+
 export const registrySchema = z
     .strictObject({
         kind: z
@@ -78,9 +81,7 @@ export const registrySchema = z
             .regex(/^[a-zA-Z0-9][a-zA-Z0-9.-]*(?::[0-9]+)?$/, "a registry host[:port] such as registry.example.com")
             .optional()
             .describe("Registry host[:port] (external). Required for kind external"),
-        username: z
-            .string()
-            .regex(/^[^:\s]+$/, "a user name without ':' or spaces")
+        username: registryUsername
             .optional()
             .describe(
                 "User name for the external registry (its password is the secret `registryPassword`); for in-cluster, the push/pull user. Default: external: none (anonymous pulls, no pull secret); in-cluster: ds-platform",

@@ -6,6 +6,7 @@
  * volume and hands these values to a Helm release. Only what the platform needs is set; every other
  * chart default stays as upstream ships it (network policies included).
  */
+import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { assertNoProblems, HubConfig, hubRules, ImagesConfig, Profile, profileRules } from "../config/config";
 import { avoidGpuNodesAffinity, gpuNodeAffinity, GpuPlacement, gpuToleration } from "../gpu/gpuNodePool";
@@ -122,7 +123,7 @@ export interface KubespawnerOverride {
     mem_limit: string;
     node_affinity_required: NodeSelectorTerm[];
     extra_resource_limits?: Record<string, string>;
-    tolerations?: ReturnType<typeof gpuToleration>[];
+    tolerations?: k8s.types.input.core.v1.Toleration[];
 }
 
 /** One `singleuser.profileList` entry, as KubeSpawner's `profile_list` reads it. */
@@ -249,7 +250,11 @@ export interface HubValuesInput {
     thirdPartyImages?: Pick<ImagesConfig, ChartImageKey>;
 }
 
-export type HubValues = Record<string, any>;
+/**
+ * The chart's values: free-form as a whole (hub.extraValues may add any key); the Kubernetes objects
+ * inside them are built with the Kubernetes types.
+ */
+export type HubValues = Record<string, unknown>;
 
 /** The name of the Secret cert-manager writes the ingress certificate to. */
 export function ingressTlsSecretName(releaseName: string): string {
@@ -412,8 +417,8 @@ export function buildHubValues(input: HubValuesInput): HubValues {
     const matchNodePurpose = input.matchNodePurpose ?? "prefer";
     const profileList = buildProfileList(input.profiles, input.images, placements, matchNodePurpose);
 
-    const extraVolumes: Record<string, unknown>[] = [];
-    const extraVolumeMounts: Record<string, unknown>[] = [];
+    const extraVolumes: k8s.types.input.core.v1.Volume[] = [];
+    const extraVolumeMounts: k8s.types.input.core.v1.VolumeMount[] = [];
     if (hub.storage.shared.enabled) {
         if (input.sharedClaimName === undefined) {
             throw new Error("sharedClaimName is required when hub.storage.shared.enabled is true");
@@ -432,7 +437,7 @@ export function buildHubValues(input: HubValuesInput): HubValues {
         }
     }
 
-    const egress: Record<string, unknown>[] = [];
+    const egress: k8s.types.input.networking.v1.NetworkPolicyEgressRule[] = [];
     if (input.registryEgress) {
         const r = input.registryEgress;
         egress.push({
@@ -565,11 +570,12 @@ export const CHART_IMAGE_PATHS = {
 
 export type ChartImageKey = keyof typeof CHART_IMAGE_PATHS;
 
-function setPath(root: Record<string, any>, path: readonly string[], value: unknown): void {
+function setPath(root: Record<string, unknown>, path: readonly string[], value: unknown): void {
     let node = root;
     for (const key of path.slice(0, -1)) {
-        node[key] = node[key] ?? {};
-        node = node[key];
+        const child = (node[key] ?? {}) as Record<string, unknown>;
+        node[key] = child;
+        node = child;
     }
     node[path[path.length - 1]] = value;
 }

@@ -108,7 +108,7 @@ export class JupyterHub extends pulumi.ComponentResource {
     /** Helm release name. */
     public readonly releaseName: pulumi.Output<string>;
     /** The Helm values, as a secret (they hold the hub's secrets). */
-    public readonly values: pulumi.Output<HubValues>;
+    public readonly values: pulumi.Output<pulumi.Unwrap<HubValues>>;
     /** The shared data claim's name, when hub.storage.shared.enabled. */
     public readonly sharedClaimName?: pulumi.Output<string>;
 
@@ -179,7 +179,7 @@ export class JupyterHub extends pulumi.ComponentResource {
         // hub.extraValues go over the resolved values, so they can reach into any generated setting.
         const withExtra = pulumi.output(values).apply((v) => mergeHubValues(v as HubValues, hub.extraValues));
         // The whole values document is secret: it carries the cookie secret, proxy token and auth secrets.
-        this.values = pulumi.secret(withExtra) as pulumi.Output<HubValues>;
+        this.values = pulumi.secret(withExtra);
 
         // The chart's user-scheduler ClusterRole is system:kube-scheduler of 1.30; a newer scheduler's
         // informers are refused without these rules, and it never schedules a pod.

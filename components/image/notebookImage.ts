@@ -12,7 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker-build";
-import { ImageConfig } from "../config/config";
+import { assertImageConfig, ImageConfig } from "../config/config";
 import { digestReference, taggedReference } from "./imageReference";
 import { BUILD_CACHE_TAG_PREFIX, ImageTarget, imageTagPrefix } from "../registry/registry";
 
@@ -242,16 +242,15 @@ export class NotebookImage extends pulumi.ComponentResource {
 
     constructor(name: string, args: NotebookImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ds-platform:image:NotebookImage", name, {}, opts);
+        // Callers other than the platform may pass unchecked settings: the same rules the config parse runs.
+        assertImageConfig(args.image);
         const prebuilt = args.image.prebuilt;
         if (prebuilt) {
             // Built and pushed elsewhere (CI, a mirror): nothing to build, the references are the pins.
             const digestOf = (ref: string) => `sha256:${ref.slice(ref.lastIndexOf("@sha256:") + "@sha256:".length)}`;
             this.ref = pulumi.output(prebuilt.cpu);
             this.digest = pulumi.output(digestOf(prebuilt.cpu));
-            if (args.image.gpu) {
-                if (!prebuilt.gpu) {
-                    throw new Error("image.prebuilt.gpu is required when image.gpu is true and images are prebuilt");
-                }
+            if (args.image.gpu && prebuilt.gpu) {
                 this.gpuRef = pulumi.output(prebuilt.gpu);
                 this.gpuDigest = pulumi.output(digestOf(prebuilt.gpu));
             }

@@ -77,7 +77,7 @@ export interface ModelManifestOptions {
     awsRegion?: string;
 }
 
-function container(o: ModelManifestOptions): Record<string, any> {
+function container(o: ModelManifestOptions): k8s.types.input.core.v1.Container {
     const { model } = o;
     const artifact = parseModelArtifact(model.artifact);
     const gpu = model.gpus > 0 ? o.gpuPlacement : undefined;
@@ -124,8 +124,14 @@ function container(o: ModelManifestOptions): Record<string, any> {
     };
 }
 
+/** The model's Deployment, with metadata and spec plain objects: the component passes them on part by part. */
+export interface ModelDeploymentManifest extends k8s.types.input.apps.v1.Deployment {
+    metadata: k8s.types.input.meta.v1.ObjectMeta;
+    spec: k8s.types.input.apps.v1.DeploymentSpec;
+}
+
 /** The Deployment: replicas of the image's `serve` mode, on user nodes (or the model's GPU pool). */
-export function modelDeployment(o: ModelManifestOptions): Record<string, any> {
+export function modelDeployment(o: ModelManifestOptions): ModelDeploymentManifest {
     const { model } = o;
     const artifact = parseModelArtifact(model.artifact);
     const gpu = model.gpus > 0 ? o.gpuPlacement : undefined;
@@ -179,7 +185,7 @@ export function modelDeployment(o: ModelManifestOptions): Record<string, any> {
     };
 }
 
-export function modelService(o: ModelObjectOptions): Record<string, any> {
+export function modelService(o: ModelObjectOptions): k8s.core.v1.ServiceArgs {
     return {
         apiVersion: "v1",
         kind: "Service",
@@ -193,7 +199,7 @@ export function modelReplicaRange(model: Pick<ModelConfig, "replicas" | "maxRepl
     return { min: model.replicas, max: model.maxReplicas ?? model.replicas * 2 };
 }
 
-export function modelAutoscaler(o: ModelObjectOptions): Record<string, any> {
+export function modelAutoscaler(o: ModelObjectOptions): k8s.autoscaling.v2.HorizontalPodAutoscalerArgs {
     const { min, max } = modelReplicaRange(o.model);
     return {
         apiVersion: "autoscaling/v2",
@@ -209,7 +215,7 @@ export function modelAutoscaler(o: ModelObjectOptions): Record<string, any> {
 }
 
 /** At most one replica down at a time for voluntary disruptions (drains), so node upgrades still proceed. */
-export function modelDisruptionBudget(o: ModelObjectOptions): Record<string, any> {
+export function modelDisruptionBudget(o: ModelObjectOptions): k8s.policy.v1.PodDisruptionBudgetArgs {
     return {
         apiVersion: "policy/v1",
         kind: "PodDisruptionBudget",
@@ -223,13 +229,13 @@ export function modelDisruptionBudget(o: ModelObjectOptions): Record<string, any
  * (`allowFrom`, default all) and, with an Ingress, from the ingress controller's namespace. Out: DNS,
  * and for s3:// artifacts HTTPS to public addresses (S3 and STS for the web identity); nothing else.
  */
-export function modelNetworkPolicy(o: ModelObjectOptions): Record<string, any> {
+export function modelNetworkPolicy(o: ModelObjectOptions): k8s.networking.v1.NetworkPolicyArgs {
     const { model } = o;
-    const from: Record<string, unknown>[] = [{ podSelector: model.allowFrom ? { matchLabels: { ...model.allowFrom } } : {} }];
+    const from: k8s.types.input.networking.v1.NetworkPolicyPeer[] = [{ podSelector: model.allowFrom ? { matchLabels: { ...model.allowFrom } } : {} }];
     if (model.ingress) {
         from.push({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": model.ingress.controllerNamespace } } });
     }
-    const egress: Record<string, unknown>[] = [{ ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] }];
+    const egress: k8s.types.input.networking.v1.NetworkPolicyEgressRule[] = [{ ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] }];
     if (parseModelArtifact(model.artifact).kind === "s3") {
         egress.push({ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: PRIVATE_IPV4 } }], ports: [{ protocol: "TCP", port: 443 }] });
     }
@@ -251,7 +257,7 @@ export function modelNetworkPolicy(o: ModelObjectOptions): Record<string, any> {
  * and NetworkPolicies add up, so this opens the serving port of the model's pods to them. It selects
  * only notebook pods, which have egress policies already; it never isolates other pods.
  */
-export function notebookToModelPolicy(o: ModelObjectOptions): Record<string, any> {
+export function notebookToModelPolicy(o: ModelObjectOptions): k8s.networking.v1.NetworkPolicyArgs {
     return {
         apiVersion: "networking.k8s.io/v1",
         kind: "NetworkPolicy",
@@ -265,7 +271,7 @@ export function notebookToModelPolicy(o: ModelObjectOptions): Record<string, any
 }
 
 /** The Ingress of a model with `ingress`: its whole host, TLS from cert-manager. */
-export function modelIngress(o: ModelObjectOptions): Record<string, any> | undefined {
+export function modelIngress(o: ModelObjectOptions): k8s.networking.v1.IngressArgs | undefined {
     const { model } = o;
     if (!model.ingress) {
         return undefined;

@@ -16,8 +16,8 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
-import { RegistryConfig } from "../config/config";
-import { isRegistryHost, parseImageReference } from "../image/imageReference";
+import { assertRegistryConfig, RegistryConfig, registryUsername } from "../config/config";
+import { isRegistryHost } from "../image/imageReference";
 import { REGISTRY_PORT } from "./port";
 
 export { REGISTRY_PORT } from "./port";
@@ -53,8 +53,8 @@ export function dockerConfigJson(server: string, username: string, password: str
     if (!isRegistryHost(server)) {
         throw new Error(`registry server "${server}" is not a host[:port]`);
     }
-    if (username.includes(":")) {
-        throw new Error(`registry username "${username}" must not contain ':'`);
+    if (!registryUsername.safeParse(username).success) {
+        throw new Error(`registry username "${username}" must not contain ':' or spaces`);
     }
     const auth = Buffer.from(`${username}:${password}`).toString("base64");
     return JSON.stringify({ auths: { [server]: { username, password, auth } } });
@@ -62,7 +62,7 @@ export function dockerConfigJson(server: string, username: string, password: str
 
 /** One htpasswd line from a bcrypt hash (the only hash Distribution accepts). */
 export function htpasswdEntry(username: string, bcryptHash: string): string {
-    if (!/^[^:\s]+$/.test(username)) {
+    if (!registryUsername.safeParse(username).success) {
         throw new Error(`registry username "${username}" must not contain ':' or spaces`);
     }
     if (!/^\$2[abxy]?\$[0-9]{2}\$/.test(bcryptHash)) {
@@ -331,6 +331,8 @@ export class Registry extends pulumi.ComponentResource {
     constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ds-platform:registry:Registry", name, {}, opts);
         const cfg = args.registry;
+        // Callers other than the platform may pass unchecked settings: the same rules the config parse runs.
+        assertRegistryConfig(cfg);
         const pullSecretNamespaces = args.pullSecretNamespaces ?? [];
         const pullSecretName = args.pullSecretName ?? DEFAULT_PULL_SECRET_NAME;
         const tags = args.tags ?? {};
@@ -349,17 +351,15 @@ export class Registry extends pulumi.ComponentResource {
             // ECR tokens expire after 12 hours and change on every run; nodes pull with their role instead.
             pullSecrets = false;
         } else {
-            if (!cfg.server) {
-                throw new Error("registry kind external needs registry.server");
-            }
             if (cfg.username !== undefined && args.password === undefined) {
                 throw new Error("registry kind external with a username needs the password (stack secret registryPassword)");
             }
-            const server = pulumi.output(cfg.server);
+            // registryRules (asserted above) guarantee the server of an external registry.
+            const server = pulumi.output(cfg.server!);
             endpoint = {
                 server,
                 pushServer: server,
-                repository: pulumi.output(`${cfg.server}/${cfg.repository}`),
+                repository: pulumi.output(`${cfg.server!}/${cfg.repository}`),
                 username: pulumi.output(cfg.username ?? ""),
                 password: pulumi.secret(args.password ?? ""),
             };
@@ -409,10 +409,6 @@ export class Registry extends pulumi.ComponentResource {
     private inCluster(name: string, cfg: RegistryConfig, args: RegistryArgs) {
         if (!/^[a-z]([-a-z0-9]{0,40}[a-z0-9])?$/.test(name)) {
             throw new Error(`in-cluster registry name "${name}" must be a Kubernetes name (lower-case letters, digits, '-'; at most 42 characters)`);
-        }
-        // The image is pinned by digest in config; parse to fail early on anything else.
-        if (!parseImageReference(cfg.image).digest) {
-            throw new Error(`registry.image "${cfg.image}" must be pinned by digest`);
         }
         const parent = { parent: this };
         const address = `localhost:${cfg.nodePort}`;

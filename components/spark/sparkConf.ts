@@ -5,6 +5,7 @@
  * The notebook pod is the Spark driver. It reads `spark-defaults.conf` from SPARK_CONF_DIR, asks the
  * API server for executor pods built from the template, and executors connect back to it by pod IP.
  */
+import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import { SparkConfig } from "../config/config";
@@ -306,7 +307,7 @@ export interface ExecutorTemplateOptions {
  * The executor pod template. Spark overwrites the container's image, resources and args from its
  * conf; they are written here consistently all the same, so the template alone describes the pod.
  */
-export function executorPodTemplate(opts: ExecutorTemplateOptions): Record<string, any> {
+export function executorPodTemplate(opts: ExecutorTemplateOptions): k8s.types.input.core.v1.Pod {
     const { spark } = opts;
     const gpu = opts.gpu && opts.gpu.length > 0 ? opts.gpu : undefined;
     const gpuResource = gpu?.[0].resourceName;
@@ -353,8 +354,11 @@ export function executorPodTemplate(opts: ExecutorTemplateOptions): Record<strin
     };
 }
 
-/** YAML text of a pod template, as Spark reads it from spark.kubernetes.executor.podTemplateFile. */
-export function renderPodTemplate(pod: Record<string, any>): string {
+/**
+ * YAML text of a pod template, as Spark reads it from spark.kubernetes.executor.podTemplateFile. The
+ * pod must hold plain values: a file cannot hold an Output.
+ */
+export function renderPodTemplate(pod: k8s.types.input.core.v1.Pod): string {
     return stringify(pod);
 }
 
@@ -370,11 +374,17 @@ export interface SparkNetworkOptions {
     ports: { driver: PortRange; blockManager: PortRange };
 }
 
-function tcp(range: PortRange): { protocol: "TCP"; port: number; endPort?: number } {
+/** A NetworkPolicy whose metadata and spec are plain objects, so callers can name it and pass the spec on. */
+export interface NetworkPolicyManifest extends k8s.types.input.networking.v1.NetworkPolicy {
+    metadata: k8s.types.input.meta.v1.ObjectMeta;
+    spec: k8s.types.input.networking.v1.NetworkPolicySpec;
+}
+
+function tcp(range: PortRange): k8s.types.input.networking.v1.NetworkPolicyPort {
     return range.endPort > range.port ? { protocol: "TCP", port: range.port, endPort: range.endPort } : { protocol: "TCP", port: range.port };
 }
 
-function peer(labels: Readonly<Record<string, string>>, namespace: pulumi.Input<string>, sameNamespace: boolean): Record<string, unknown> {
+function peer(labels: Readonly<Record<string, string>>, namespace: pulumi.Input<string>, sameNamespace: boolean): k8s.types.input.networking.v1.NetworkPolicyPeer {
     return {
         podSelector: { matchLabels: { ...labels } },
         ...(sameNamespace ? {} : { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } } }),
@@ -382,7 +392,7 @@ function peer(labels: Readonly<Record<string, string>>, namespace: pulumi.Input<
 }
 
 /** (1) Notebook pods accept executors on the driver and block-manager ports only. */
-export function driverIngressPolicy(o: SparkNetworkOptions): Record<string, any> {
+export function driverIngressPolicy(o: SparkNetworkOptions): NetworkPolicyManifest {
     return {
         apiVersion: "networking.k8s.io/v1",
         kind: "NetworkPolicy",
@@ -399,7 +409,7 @@ export function driverIngressPolicy(o: SparkNetworkOptions): Record<string, any>
  * (2) Notebook pods may reach executors' block managers and the API server. Additive to the chart's
  * own notebook egress policy. The API server is allowed by port only: NetworkPolicy cannot name it.
  */
-export function driverEgressPolicy(o: SparkNetworkOptions): Record<string, any> {
+export function driverEgressPolicy(o: SparkNetworkOptions): NetworkPolicyManifest {
     return {
         apiVersion: "networking.k8s.io/v1",
         kind: "NetworkPolicy",
@@ -423,10 +433,10 @@ export const PRIVATE_IPV4 = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "1
  * ports, other executors' block managers, DNS and, if allowed, public addresses. NetworkPolicy
  * cannot tell one application's executors from another's, so all executors are one peer group.
  */
-export function executorPolicy(o: SparkNetworkOptions & { publicEgress: boolean }): Record<string, any> {
+export function executorPolicy(o: SparkNetworkOptions & { publicEgress: boolean }): NetworkPolicyManifest {
     const drivers = peer(SPARK_DRIVER_LABELS, o.notebookNamespace, o.sharedNamespace);
-    const executors = { podSelector: { matchLabels: { ...SPARK_EXECUTOR_LABELS } } };
-    const egress: Record<string, unknown>[] = [
+    const executors: k8s.types.input.networking.v1.NetworkPolicyPeer = { podSelector: { matchLabels: { ...SPARK_EXECUTOR_LABELS } } };
+    const egress: k8s.types.input.networking.v1.NetworkPolicyEgressRule[] = [
         { to: [drivers], ports: [tcp(o.ports.driver), tcp(o.ports.blockManager)] },
         { to: [executors], ports: [tcp(o.ports.blockManager)] },
         { ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] },

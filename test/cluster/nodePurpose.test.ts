@@ -1,10 +1,13 @@
 import { avoidGpuNodesAffinity, gpuNodeAffinity, gpuPlacement, GPU_POOL_LABEL } from "../../components/gpu/gpuNodePool";
 import { buildProfileList } from "../../components/hub/hubValues";
 import { NODE_PURPOSE_LABEL, nodePurposeLabels, withNodePurpose } from "../../components/cluster/nodePurpose";
-import { executorPodTemplate } from "../../components/spark/sparkConf";
+import { executorPodTemplate as typedExecutorPodTemplate } from "../../components/spark/sparkConf";
 import { parsePlatformConfig } from "../../components/config/config";
 import { validateKubernetesObject } from "../helpers/kubeSchema";
 import { fakeDigest } from "../helpers/mocks";
+import { readable } from "../helpers/manifests";
+
+const executorPodTemplate = readable(typedExecutorPodTemplate);
 
 const IMAGE = `registry.example.com/ds-platform/notebook@sha256:${fakeDigest("purpose")}`;
 const USER = { key: NODE_PURPOSE_LABEL, operator: "In", values: ["user"] };

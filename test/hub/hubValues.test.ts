@@ -8,7 +8,7 @@ import { parsePlatformConfig, PlatformConfig, PlatformConfigInput } from "../../
 import { nodePurposeLabels, withNodePurpose } from "../../components/cluster/nodePurpose";
 import { avoidGpuNodesAffinity, gpuNodeAffinity, gpuPlacement, GpuPlacement, gpuToleration, GPU_POOL_LABEL, GPU_RESOURCE } from "../../components/gpu/gpuNodePool";
 import {
-    buildHubValues,
+    buildHubValues as typedBuildHubValues,
     byteSpecification,
     HubValuesInput,
     joinChartImage,
@@ -19,6 +19,9 @@ import {
 import type { NotebookSparkWiring } from "../../components/spark/sparkExecutors";
 import { fakeDigest, setupMocks, valueOf } from "../helpers/mocks";
 import { mergeHelmValues, validateZ2jhValues } from "../helpers/z2jhSchema";
+import { readable } from "../helpers/manifests";
+
+const buildHubValues = readable(typedBuildHubValues);
 
 setupMocks();
 

@@ -62,6 +62,14 @@ describe("prebuilt images", () => {
     it("refuses a prebuilt reference that is not pinned by digest", () => {
         expect(() => imageSchema.parse({ prebuilt: { cpu: "registry.example.com/ds-platform/notebook:latest" } })).toThrow(/pinned by digest/);
     });
+    it("checks settings that did not come through the config parse with the config's own rules", () => {
+        const recorder = setupMocks();
+        const unchecked = (image: Partial<ImageConfig>) => () => new NotebookImage("nb", { image: { ...imageSchema.parse({}), ...image }, registry, projectRoot: PROJECT_ROOT });
+        expect(unchecked({ gpu: true, prebuilt: { cpu } })).toThrow(/image\.prebuilt\.gpu: is required when image\.gpu is true and images are prebuilt/);
+        expect(unchecked({ prebuilt: { cpu, gpu } })).toThrow(/image\.prebuilt\.gpu: is set but image\.gpu is false/);
+        expect(unchecked({ prebuilt: { cpu: "registry.example.com/ds-platform/notebook:latest" } })).toThrow(/image\.prebuilt\.cpu: must be an image reference pinned by digest/);
+        expect(recorder.resources).toHaveLength(0);
+    });
     it("pushes a build to a registry without credentials when it has no user", async () => {
         const recorder = setupMocks();
         new NotebookImage("anon", { image: imageSchema.parse({}), registry: { repository: "127.0.0.1:5000/nb", server: "127.0.0.1:5000", username: "", password: "" }, projectRoot: PROJECT_ROOT });

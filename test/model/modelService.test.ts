@@ -9,7 +9,7 @@ import { NODE_PURPOSE_LABEL } from "../../components/cluster/nodePurpose";
 import {
     MODEL_LABEL,
     modelDeployment,
-    modelNetworkPolicy,
+    modelNetworkPolicy as typedModelNetworkPolicy,
     modelReadPolicy,
     ModelService,
     ModelServiceArgs,
@@ -18,6 +18,9 @@ import {
 } from "../../components/model/modelService";
 import { fakeDigest, ResourceRecorder, settle, setupMocks, unwrapSecrets, valueOf } from "../helpers/mocks";
 import { kubernetesGvk, validateKubernetesObject } from "../helpers/kubeSchema";
+import { readable } from "../helpers/manifests";
+
+const modelNetworkPolicy = readable(typedModelNetworkPolicy);
 
 const IMAGE = `registry.example.com/ds-platform/notebook@sha256:${fakeDigest("cpu")}`;
 const GPU_IMAGE = `registry.example.com/ds-platform/notebook@sha256:${fakeDigest("gpu")}`;

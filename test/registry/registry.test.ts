@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { registrySchema, RegistryConfig } from "../../components/config/config";
+import { ConfigError, registrySchema, RegistryConfig } from "../../components/config/config";
 import { isDigestReference } from "../../components/image/imageReference";
 import {
     containerdHostsToml,
@@ -86,6 +86,7 @@ describe("pure helpers", () => {
         expect(doc.auths["localhost:30500"]).toEqual({ username: "user", password: "p4ss", auth: Buffer.from("user:p4ss").toString("base64") });
         expect(() => dockerConfigJson("https://x", "u", "p")).toThrow(/not a host\[:port\]/);
         expect(() => dockerConfigJson("x.io", "u:1", "p")).toThrow(/must not contain ':'/);
+        expect(() => dockerConfigJson("x.io", "u 1", "p")).toThrow(/or spaces/);
     });
 
     it("htpasswdEntry needs a bcrypt hash and a plain user name", () => {
@@ -318,8 +319,18 @@ describe("external registry", () => {
             /with a username needs the password \(stack secret registryPassword\)/,
         );
         expect(() => new Registry("r2", { registry: registrySchema.parse({ kind: "external" }), namespace: "ns", protect: false, password: "x" })).toThrow(
-            /needs registry.server/,
+            /registry\.server: is required when registry\.kind is external/,
         );
+    });
+
+    it("checks settings that did not come through the config parse with the config's own rules", () => {
+        const recorder = setupMocks();
+        const unchecked = (registry: Partial<RegistryConfig>) => () =>
+            new Registry("r3", { registry: { ...registrySchema.parse({}), ...registry }, namespace: "ns", protect: false, password: "x" });
+        expect(unchecked({ image: "registry:2" })).toThrow(/registry\.image: must be an image reference pinned by digest/);
+        expect(unchecked({ username: "a b" })).toThrow(/registry\.username: must be a user name without ':' or spaces/);
+        expect(unchecked({ kind: "external", server: undefined })).toThrow(ConfigError);
+        expect(recorder.resources).toHaveLength(0);
     });
 
     it("without a user: anonymous pulls from a mirror, so no pull secret and no credentials", async () => {

@@ -5,12 +5,12 @@ import { parse } from "yaml";
 import { assertNoProblems, parsePlatformConfig, SparkConfig, PlatformConfigInput, sparkRules } from "../../components/config/config";
 import { avoidGpuNodesAffinity, gpuNodeAffinity, gpuPlacement, gpuToleration, GPU_RESOURCE } from "../../components/gpu/gpuNodePool";
 import {
-    driverEgressPolicy,
-    driverIngressPolicy,
+    driverEgressPolicy as typedDriverEgressPolicy,
+    driverIngressPolicy as typedDriverIngressPolicy,
     EXECUTOR_CONTAINER_NAME,
     EXECUTOR_SERVICE_ACCOUNT,
-    executorPodTemplate,
-    executorPolicy,
+    executorPodTemplate as typedExecutorPodTemplate,
+    executorPolicy as typedExecutorPolicy,
     GPU_DISCOVERY_SCRIPT,
     gpuSparkOverrides,
     KUBERNETES_API_PORTS,
@@ -27,6 +27,12 @@ import {
 } from "../../components/spark/sparkConf";
 import { fakeDigest } from "../helpers/mocks";
 import { validateKubernetesObject } from "../helpers/kubeSchema";
+import { readable } from "../helpers/manifests";
+
+const driverEgressPolicy = readable(typedDriverEgressPolicy);
+const driverIngressPolicy = readable(typedDriverIngressPolicy);
+const executorPodTemplate = readable(typedExecutorPodTemplate);
+const executorPolicy = readable(typedExecutorPolicy);
 
 const IMAGE = `registry.example.com/ds-platform/notebook@sha256:${fakeDigest("cpu")}`;
 const GPU_IMAGE = `registry.example.com/ds-platform/notebook@sha256:${fakeDigest("gpu")}`;
