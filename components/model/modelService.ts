@@ -124,6 +124,13 @@ function container(o: ModelManifestOptions): k8s.types.input.core.v1.Container {
     };
 }
 
+/**
+ * Models are trained on the platform after it is deployed, so `pulumi up` must not wait for an
+ * artifact that is not there yet: not for the Deployment's rollout, nor for the Service's or the
+ * Ingress' endpoints, which come only with a ready replica. Their status shows the rollout instead.
+ */
+export const NO_AWAIT: Readonly<Record<string, string>> = { "pulumi.com/skipAwait": "true" };
+
 /** The model's Deployment, with metadata and spec plain objects: the component passes them on part by part. */
 export interface ModelDeploymentManifest extends k8s.types.input.apps.v1.Deployment {
     metadata: k8s.types.input.meta.v1.ObjectMeta;
@@ -146,9 +153,7 @@ export function modelDeployment(o: ModelManifestOptions): ModelDeploymentManifes
             name: modelResourceName(model),
             namespace: o.namespace,
             labels,
-            // Models are trained on the platform after it is deployed: `pulumi up` must not wait for an
-            // artifact that is not there yet. The rollout shows in the Deployment's status instead.
-            annotations: { "pulumi.com/skipAwait": "true" },
+            annotations: { ...NO_AWAIT },
         },
         spec: {
             replicas: model.replicas,
@@ -189,7 +194,7 @@ export function modelService(o: ModelObjectOptions): k8s.core.v1.ServiceArgs {
     return {
         apiVersion: "v1",
         kind: "Service",
-        metadata: { name: modelResourceName(o.model), namespace: o.namespace, labels: modelLabels(o.model) },
+        metadata: { name: modelResourceName(o.model), namespace: o.namespace, labels: modelLabels(o.model), annotations: { ...NO_AWAIT } },
         spec: { type: "ClusterIP", selector: selectorLabels(o.model), ports: [{ name: "http", port: o.model.port, targetPort: "http", protocol: "TCP" }] },
     };
 }
@@ -280,7 +285,7 @@ export function modelIngress(o: ModelObjectOptions): k8s.networking.v1.IngressAr
     return {
         apiVersion: "networking.k8s.io/v1",
         kind: "Ingress",
-        metadata: { name, namespace: o.namespace, labels: modelLabels(model), annotations: { "cert-manager.io/cluster-issuer": model.ingress.clusterIssuer } },
+        metadata: { name, namespace: o.namespace, labels: modelLabels(model), annotations: { "cert-manager.io/cluster-issuer": model.ingress.clusterIssuer, ...NO_AWAIT } },
         spec: {
             ingressClassName: model.ingress.ingressClassName,
             tls: [{ hosts: [model.ingress.host], secretName: `${name}-tls` }],

@@ -10,6 +10,7 @@
  * claim); E2E_MODEL_URLS is `pulumi stack output modelUrls --json` (serve phase).
  */
 import * as fs from "fs";
+import { HOME_MOUNT_PATH } from "../../components/hub/hubValues";
 import { e2eEnv, figure, seconds } from "./helpers/env";
 import { Kernel, RESULT_MARKER } from "./helpers/kernel";
 import { Kubectl } from "./helpers/kube";
@@ -50,10 +51,13 @@ afterAll(async () => {
     await servers.close();
 }, 120_000);
 
-(phase === "train" ? describe : describe.skip)("a model trained in a notebook", () => {
+if (phase === "train") describe("a model trained in a notebook", () => {
     test("is fitted in the kernel and saved to the user's home volume", async () => {
         const started = await servers.start(USER, undefined);
-        const home = started.pod.spec.volumes.find((v: any) => v.persistentVolumeClaim)?.persistentVolumeClaim?.claimName;
+        // The claim mounted at the home directory (the pod has others, such as Spark's event logs).
+        const notebook = started.pod.spec.containers.find((c: any) => c.name === "notebook");
+        const homeVolume = notebook.volumeMounts.find((m: any) => m.mountPath === HOME_MOUNT_PATH)?.name;
+        const home = started.pod.spec.volumes.find((v: any) => v.name === homeVolume)?.persistentVolumeClaim?.claimName;
         expect(home).toBeDefined();
         const k = await kernel();
         const r = await k.json(
@@ -70,6 +74,7 @@ e2e_out({"rows": rows, "predictions": [int(p) for p in model.predict(rows)], "ho
 `,
             180,
         );
+        expect(r.home).toBe(HOME_MOUNT_PATH);
         expect(r.rows.length).toBe(15);
         // Three classes: the rows cover all of them, so a constant answer cannot pass the serve phase.
         expect(new Set(r.predictions).size).toBe(3);
@@ -79,7 +84,7 @@ e2e_out({"rows": rows, "predictions": [int(p) for p in model.predict(rows)], "ho
     });
 });
 
-(phase === "serve" ? describe : describe.skip)("the model served by the stack", () => {
+if (phase === "serve") describe("the model served by the stack", () => {
     const state = (): TrainState => JSON.parse(fs.readFileSync(stateFile, "utf8"));
     const url = (): string => JSON.parse(process.env.E2E_MODEL_URLS ?? "{}")[MODEL];
     let k: Kernel;

@@ -153,6 +153,13 @@ describe("ModelService on a kubeconfig cluster (pvc:// artifact)", () => {
         expect(svc.spec).toEqual({ type: "ClusterIP", selector: { [MODEL_LABEL]: "iris" }, ports: [{ name: "http", port: 8080, targetPort: "http", protocol: "TCP" }] });
         expect(await valueOf(component.url)).toBe("http://model-iris.ds.svc:8080");
     });
+
+    it("lets pulumi up finish before a replica is ready: the Deployment and the Service skip Pulumi's await", () => {
+        // The artifact is saved from a notebook once the platform runs; until then no replica is ready.
+        for (const type of ["kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service"]) {
+            expect([type, recorder.one(type).inputs.metadata.annotations]).toEqual([type, expect.objectContaining({ "pulumi.com/skipAwait": "true" })]);
+        }
+    });
 });
 
 describe("ModelService options", () => {
@@ -169,7 +176,7 @@ describe("ModelService options", () => {
         const ingress = recorder.one("kubernetes:networking.k8s.io/v1:Ingress").inputs;
         expect(validateKubernetesObject({ apiVersion: "networking.k8s.io/v1", kind: "Ingress", ...ingress })).toEqual([]);
         expect(ingress.spec.tls).toEqual([{ hosts: ["iris.models.example.com"], secretName: "model-iris-tls" }]);
-        expect(ingress.metadata.annotations).toEqual({ "cert-manager.io/cluster-issuer": "letsencrypt" });
+        expect(ingress.metadata.annotations).toEqual({ "cert-manager.io/cluster-issuer": "letsencrypt", "pulumi.com/skipAwait": "true" });
         expect(ingress.spec.rules[0].http.paths[0].backend).toEqual({ service: { name: "model-iris", port: { name: "http" } } });
         expect(component.publicUrl).toBe("https://iris.models.example.com/");
     });
