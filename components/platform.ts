@@ -12,8 +12,9 @@ import { DataBucket } from "./aws/dataBucket";
 import { EksCluster, formerAwsClusterUrn } from "./aws/eksCluster";
 import { PolicyDocument } from "./iam/policies";
 import { OidcProvider, ServiceAccountRole } from "./iam/serviceAccountRole";
-import { hubReleaseName, PlatformConfig, PlatformConfigInput, parsePlatformConfig } from "./config/config";
-import { GpuNodePool, GpuPlacement } from "./gpu/gpuNodePool";
+import { hubReleaseName, PlatformConfig, PlatformConfigInput, PlatformSecrets, parsePlatformConfig } from "./config/config";
+import { GpuNodePool } from "./gpu/gpuNodePool";
+import { GpuPlacement } from "./gpu/placement";
 import { JupyterHub } from "./hub/jupyterHub";
 import { ModelService } from "./model/modelService";
 import { clusterKubernetesVersion, userSchedulerPin } from "./cluster/kubernetesVersions";
@@ -22,17 +23,7 @@ import { REGISTRY_PORT, Registry } from "./registry/registry";
 import { gpuPoolNameOf } from "./shared/gpuPool";
 import { SparkEventLog, SparkExecutors } from "./spark/sparkExecutors";
 
-/** Secrets the platform consumes; each is a Pulumi secret, never plain config. */
-export interface PlatformSecrets {
-    /** Users' shared password (hub.auth.type shared-password, at least 8 characters). Default: none (required for shared-password). */
-    hubPassword?: pulumi.Input<string>;
-    /** Admins' shared password (shared-password with hub.auth.admins, at least 32 characters). Default: none. */
-    hubAdminPassword?: pulumi.Input<string>;
-    /** OAuth client secret (hub.auth.type github or oidc). Default: none (required for OAuth). */
-    oauthClientSecret?: pulumi.Input<string>;
-    /** Password of an external registry (registry.kind external). Default: none. */
-    registryPassword?: pulumi.Input<string>;
-}
+export type { PlatformSecrets } from "./config/config";
 
 /**
  * The platform's settings; each section is documented field by field in `components/config/config.ts`

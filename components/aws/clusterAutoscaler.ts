@@ -8,7 +8,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import { ChartSource, chartReference } from "../shared/helmChart";
 import * as pulumi from "@pulumi/pulumi";
-import { AUTOSCALER_TAG_PREFIX } from "../gpu/gpuNodePool";
+import { AUTOSCALER_TAG_PREFIX } from "../gpu/placement";
 import { IRSA_ROLE_ANNOTATION, PolicyDocument, ServiceAccountRef } from "../iam/policies";
 import { KubernetesVersion, PinnedImage, clusterAutoscalerExtraRules, clusterAutoscalerImage, supplementaryRbac } from "../cluster/kubernetesVersions";
 import { chartImageOf } from "../image/imageReference";

@@ -15,7 +15,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AwsConfig } from "../config/config";
 import { EKS_ADDONS, KubernetesVersion, versionPins } from "../cluster/kubernetesVersions";
 import { nodePurposeLabels } from "../cluster/nodePurpose";
-import { eksLaunchTemplateArgs } from "../gpu/gpuNodePool";
+import { eksLaunchTemplateArgs } from "../gpu/launchTemplate";
 import { PolicyDocument, ServiceAccountRef, managedPolicyArn, oidcIssuerHostPath, serviceTrustPolicy } from "../iam/policies";
 import { ServiceAccountRole } from "../iam/serviceAccountRole";
 

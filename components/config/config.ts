@@ -10,6 +10,7 @@
  * The module set: values.ts (value types), schema.ts and workloadSchema.ts (the sections),
  * rules.ts (cross-field rules), errors.ts (problems and their wording), and this entry point.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { NodePurposeMatch } from "../cluster/nodePurpose";
 import { addRuleIssues, ConfigError, ConfigProblem, configProblem, describeIssues, RuleProblem } from "./errors";
@@ -108,6 +109,18 @@ export function parsePlatformConfig(raw: unknown, secrets: SecretPresence = {}):
 export const CONFIG_KEYS = ["cluster", "registry", "image", "hub", "profiles", "gpuPools", "models", "spark", "aws", "tags", "images", "protectData"] as const;
 /** Secret stack-config keys, set with `pulumi config set --secret`. */
 export const SECRET_KEYS = ["hubPassword", "hubAdminPassword", "oauthClientSecret", "registryPassword"] as const;
+/** Secrets the platform consumes; each is a Pulumi secret, never plain config. */
+export interface PlatformSecrets {
+    /** Users' shared password (hub.auth.type shared-password, at least 8 characters). Default: none (required for shared-password). */
+    hubPassword?: pulumi.Input<string>;
+    /** Admins' shared password (shared-password with hub.auth.admins, at least 32 characters). Default: none. */
+    hubAdminPassword?: pulumi.Input<string>;
+    /** OAuth client secret (hub.auth.type github or oidc). Default: none (required for OAuth). */
+    oauthClientSecret?: pulumi.Input<string>;
+    /** Password of an external registry (registry.kind external). Default: none. */
+    registryPassword?: pulumi.Input<string>;
+}
+
 /** What each secret is for; the project file and the README are generated from these. */
 export const SECRET_DESCRIPTIONS: Record<(typeof SECRET_KEYS)[number], string> = {
     hubPassword: "The users' shared password (hub.auth.type shared-password), at least 8 characters",

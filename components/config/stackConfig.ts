@@ -3,8 +3,7 @@
  * its secrets. Unknown keys are reported like any other configuration error, with a suggestion.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_KEYS, ConfigError, PlatformConfigInput, SECRET_KEYS, unknownKey } from "./config";
-import { PlatformSecrets } from "../platform";
+import { CONFIG_KEYS, ConfigError, PlatformConfigInput, PlatformSecrets, SECRET_KEYS, unknownKey } from "./config";
 
 export const PROJECT = "ds-platform";
 

@@ -6,7 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GpuPoolConfig } from "../config/config";
 import { ChartSource, chartReference } from "../shared/helmChart";
-import { GPU_POOL_LABEL, GpuPlacement, gpuToleration } from "./gpuNodePool";
+import { GPU_POOL_LABEL, GpuPlacement, gpuToleration } from "./placement";
 import { chartImageOf } from "../image/imageReference";
 
 /** A GPU pool as the device plugin sees it: where its nodes are, and what they run. */

@@ -9,10 +9,10 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { assertNoProblems, HubConfig, hubRules, ImagesConfig, Profile, profileRules } from "../config/config";
-import { avoidGpuNodesAffinity, gpuNodeAffinity, GpuPlacement, gpuToleration } from "../gpu/gpuNodePool";
+import { avoidGpuNodesAffinity, gpuNodeAffinity, GpuPlacement, gpuToleration } from "../gpu/placement";
 import { chartImageOf } from "../image/imageReference";
 import { NodeAffinity, NodePurposeMatch, NodeSelectorTerm, withNodePurpose } from "../cluster/nodePurpose";
-import type { NotebookSparkWiring } from "../spark/sparkExecutors";
+import type { NotebookSparkWiring } from "../spark/sparkConf";
 import { REGISTRY_PORT } from "../registry/port";
 import { parseMemoryQuantity } from "../shared/quantities";
 import { gpuPoolNameOf } from "../shared/gpuPool";

@@ -14,9 +14,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { MODEL_PREFIX, ModelConfig } from "../config/config";
 import { PolicyDocument } from "../iam/policies";
 import { OidcProvider, ServiceAccountRole } from "../iam/serviceAccountRole";
-import { avoidGpuNodesAffinity, gpuNodeAffinity, GpuPlacement, gpuToleration } from "../gpu/gpuNodePool";
+import { avoidGpuNodesAffinity, gpuNodeAffinity, GpuPlacement, gpuToleration } from "../gpu/placement";
 import { NodePurposeMatch, withNodePurpose } from "../cluster/nodePurpose";
-import { PRIVATE_IPV4 } from "../spark/sparkConf";
+import { PRIVATE_IPV4 } from "../shared/network";
 
 /** Where a pvc:// artifact's claim is mounted (read-only) in the server container. */
 export const MODEL_VOLUME_MOUNT = "/models";

@@ -10,8 +10,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import { SparkConfig } from "../config/config";
 import { sparkPortRanges } from "../config/rules";
-import { avoidGpuNodesAffinity, GpuPlacement, gpuNodeAffinity, gpuToleration } from "../gpu/gpuNodePool";
+import { avoidGpuNodesAffinity, GpuPlacement, gpuNodeAffinity, gpuToleration } from "../gpu/placement";
 import { NodePurposeMatch, withNodePurpose } from "../cluster/nodePurpose";
+import { PRIVATE_IPV4 } from "../shared/network";
 import { sparkSizeMiB } from "../shared/quantities";
 
 /** Where notebook pods mount the Spark ConfigMap; the image sets SPARK_CONF_DIR to this path. */
@@ -55,12 +56,32 @@ export const DRIVER_POD_ENV: Record<string, { valueFrom: { fieldRef: { fieldPath
     POD_IP: { valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
 };
 
+/** What the JupyterHub component needs so that every notebook pod can drive Spark executors. */
+export interface NotebookSparkWiring {
+    /** ServiceAccount notebook pods run as (it may create executor pods). */
+    serviceAccountName: string;
+    /** ConfigMap holding spark-defaults.conf and the executor pod template. */
+    configMapName: pulumi.Input<string>;
+    /** Where that ConfigMap is mounted in notebook pods (SPARK_CONF_DIR). */
+    confDir: string;
+    /** Extra environment for notebook pods, in z2jh singleuser.extraEnv form (name -> string or {valueFrom}). */
+    env: Record<string, string | { valueFrom: Record<string, unknown> }>;
+    /** Labels to put on notebook pods (the Spark NetworkPolicies select them). */
+    podLabels: Record<string, string>;
+    /**
+     * The event-log claim and where drivers write to it (file event logs only). Every notebook pod
+     * must mount it there, or Spark sessions fail to open their log directory.
+     */
+    eventLogVolume?: { claimName: pulumi.Input<string>; mountPath: string };
+}
+
 export interface PortRange {
     port: number;
     endPort: number;
 }
 
 export { sparkPortRanges } from "../config/rules";
+export { PRIVATE_IPV4 } from "../shared/network";
 
 // ---------------------------------------------------------------------------------------------
 // RBAC
@@ -424,9 +445,6 @@ export function driverEgressPolicy(o: SparkNetworkOptions): NetworkPolicyManifes
         },
     };
 }
-
-/** Private and link-local IPv4 ranges, excluded from executors' public egress (cloud metadata included). */
-export const PRIVATE_IPV4 = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"];
 
 /**
  * (3) Executor pods: in from drivers and other executors on the block-manager port; out to drivers'

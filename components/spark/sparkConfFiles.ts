@@ -5,7 +5,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { SparkConfig } from "../config/config";
-import { GpuPlacement } from "../gpu/gpuNodePool";
+import { GpuPlacement } from "../gpu/placement";
 import { NodePurposeMatch } from "../cluster/nodePurpose";
 import { childOptions, FormerParent } from "./formerParent";
 import {

@@ -9,7 +9,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { SparkConfig } from "../config/config";
-import { GpuPlacement } from "../gpu/gpuNodePool";
+import { GpuPlacement } from "../gpu/placement";
 import { NodePurposeMatch } from "../cluster/nodePurpose";
 import { FormerParent } from "./formerParent";
 import {
@@ -17,6 +17,7 @@ import {
     EXECUTOR_SERVICE_ACCOUNT,
     HISTORY_SERVICE_ACCOUNT,
     NOTEBOOK_SERVICE_ACCOUNT,
+    NotebookSparkWiring,
     S3AccessOptions,
     SPARK_CONF_DIR,
     SPARK_DRIVER_LABELS,
@@ -27,27 +28,8 @@ import { SparkHistoryServer } from "./sparkHistoryServer";
 import { SparkNetworkPolicies } from "./sparkNetworkPolicies";
 import { assertNoProblems, sparkRules } from "../config/config";
 
-export { EXECUTOR_SERVICE_ACCOUNT, HISTORY_SERVICE_ACCOUNT, NOTEBOOK_SERVICE_ACCOUNT, SPARK_CONF_DIR } from "./sparkConf";
+export { EXECUTOR_SERVICE_ACCOUNT, HISTORY_SERVICE_ACCOUNT, NOTEBOOK_SERVICE_ACCOUNT, type NotebookSparkWiring, SPARK_CONF_DIR } from "./sparkConf";
 export { SPARK_CONF_CONFIGMAP } from "./sparkConfFiles";
-
-/** What the JupyterHub component needs so that every notebook pod can drive Spark executors. */
-export interface NotebookSparkWiring {
-    /** ServiceAccount notebook pods run as (it may create executor pods). */
-    serviceAccountName: string;
-    /** ConfigMap holding spark-defaults.conf and the executor pod template. */
-    configMapName: pulumi.Input<string>;
-    /** Where that ConfigMap is mounted in notebook pods (SPARK_CONF_DIR). */
-    confDir: string;
-    /** Extra environment for notebook pods, in z2jh singleuser.extraEnv form (name -> string or {valueFrom}). */
-    env: Record<string, string | { valueFrom: Record<string, unknown> }>;
-    /** Labels to put on notebook pods (the Spark NetworkPolicies select them). */
-    podLabels: Record<string, string>;
-    /**
-     * The event-log claim and where drivers write to it (file event logs only). Every notebook pod
-     * must mount it there, or Spark sessions fail to open their log directory.
-     */
-    eventLogVolume?: { claimName: pulumi.Input<string>; mountPath: string };
-}
 
 /** Where Spark event logs go. */
 export interface SparkEventLog {

@@ -5,7 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { avoidGpuNodesAffinity } from "../gpu/gpuNodePool";
+import { avoidGpuNodesAffinity } from "../gpu/placement";
 import { NodePurposeMatch, withNodePurpose } from "../cluster/nodePurpose";
 import { childOptions, FormerParent } from "./formerParent";
 import { HISTORY_SERVICE_ACCOUNT, HISTORY_UI_PORT, S3AccessOptions, s3aProperties } from "./sparkConf";
