@@ -221,51 +221,7 @@ node_up() {
   kubeconfig "$node" "$d/kubelet.kubeconfig"
 
   local sock=$d/containerd/containerd.sock
-  cat >"$d/containerd.toml" <<EOF
-version = 3
-root = "$d/containerd/root"
-state = "$d/containerd/state"
-temp = "$d/containerd/tmp"
-[grpc]
-  address = "$sock"
-[ttrpc]
-  address = "$sock.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-[plugins]
-  [plugins.'io.containerd.internal.v1.opt']
-    path = "$d/containerd/opt"
-  [plugins.'io.containerd.nri.v1.nri']
-    disable = true
-  [plugins.'io.containerd.grpc.v1.cri']
-    stream_server_address = "127.0.0.1"
-  [plugins.'io.containerd.cri.v1.images']
-    snapshotter = "overlayfs"
-    [plugins.'io.containerd.cri.v1.images'.pinned_images]
-      sandbox = "$PAUSE_IMAGE"
-    [plugins.'io.containerd.cri.v1.images'.registry]
-      config_path = "$STATE/containerd/certs.d"
-  [plugins.'io.containerd.cri.v1.runtime']
-    netns_mounts_under_state_dir = true
-    enable_cdi = false
-    # Containers get an OOM score no lower than containerd's own: lowering it (pause -998,
-    # Guaranteed pods -997) needs CAP_SYS_RESOURCE or an inherited minimum, which a process started
-    # from some shells lacks, and runc then fails every sandbox.
-    restrict_oom_score_adj = true
-    [plugins.'io.containerd.cri.v1.runtime'.containerd]
-      default_runtime_name = "runc"
-      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
-        runtime_type = "io.containerd.runc.v2"
-        [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
-          BinaryName = "$RUNC_BIN/runc"
-          Root = "$d/runc"
-          SystemdCgroup = false
-    [plugins.'io.containerd.cri.v1.runtime'.cni]
-      bin_dirs = ["$CNI_BIN"]
-      conf_dir = "$STATE/cni/net.d"
-EOF
+  containerd_config "$d/containerd.toml" "$d/containerd" "$sock" "$d/runc"
   # The kubelet keeps its device-plugin sockets and checkpoint in a fixed directory,
   # /var/lib/kubelet/device-plugins (not under --root-dir), and empties it when it starts. So each
   # extra node's containerd and kubelet run in a mount namespace of their own, where that path is

@@ -78,3 +78,54 @@ ensure_packages() {
 
 # kc: kubectl as the cluster admin.
 kc() { "$KUBECTL" --kubeconfig "$STATE/kubeconfig" "$@"; }
+
+# containerd_config FILE DIR SOCKET RUNC_ROOT: a node's containerd configuration (CRI, runc, the
+# cluster's CNI and registry hosts), its root, state and temp under DIR. Every node uses the same.
+containerd_config() {
+  local file=$1 dir=$2 sock=$3 runc_root=$4
+  cat >"$file" <<EOF
+version = 3
+root = "$dir/root"
+state = "$dir/state"
+temp = "$dir/tmp"
+[grpc]
+  address = "$sock"
+[ttrpc]
+  address = "$sock.ttrpc"
+[debug]
+  address = ""
+[metrics]
+  address = ""
+[plugins]
+  [plugins.'io.containerd.internal.v1.opt']
+    path = "$dir/opt"
+  [plugins.'io.containerd.nri.v1.nri']
+    disable = true
+  [plugins.'io.containerd.grpc.v1.cri']
+    stream_server_address = "127.0.0.1"
+  [plugins.'io.containerd.cri.v1.images']
+    snapshotter = "overlayfs"
+    [plugins.'io.containerd.cri.v1.images'.pinned_images]
+      sandbox = "$PAUSE_IMAGE"
+    [plugins.'io.containerd.cri.v1.images'.registry]
+      config_path = "$STATE/containerd/certs.d"
+  [plugins.'io.containerd.cri.v1.runtime']
+    netns_mounts_under_state_dir = true
+    enable_cdi = false
+    # Containers get an OOM score no lower than containerd's own: lowering it (pause -998,
+    # Guaranteed pods -997) needs CAP_SYS_RESOURCE or an inherited minimum, which a process started
+    # from some shells lacks, and runc then fails every sandbox.
+    restrict_oom_score_adj = true
+    [plugins.'io.containerd.cri.v1.runtime'.containerd]
+      default_runtime_name = "runc"
+      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+        runtime_type = "io.containerd.runc.v2"
+        [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+          BinaryName = "$RUNC_BIN/runc"
+          Root = "$runc_root"
+          SystemdCgroup = false
+    [plugins.'io.containerd.cri.v1.runtime'.cni]
+      bin_dirs = ["$CNI_BIN"]
+      conf_dir = "$STATE/cni/net.d"
+EOF
+}

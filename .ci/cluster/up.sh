@@ -273,50 +273,7 @@ server = "http://$REGISTRY"
   capabilities = ["pull", "resolve"]
 EOF
 done
-cat >"$ETC/containerd.toml" <<EOF
-version = 3
-root = "$C/root"
-state = "$C/state"
-temp = "$C/tmp"
-[grpc]
-  address = "$CONTAINERD_SOCK"
-[ttrpc]
-  address = "$CONTAINERD_SOCK.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-[plugins]
-  [plugins.'io.containerd.internal.v1.opt']
-    path = "$C/opt"
-  [plugins.'io.containerd.nri.v1.nri']
-    disable = true
-  [plugins.'io.containerd.grpc.v1.cri']
-    stream_server_address = "127.0.0.1"
-  [plugins.'io.containerd.cri.v1.images']
-    snapshotter = "overlayfs"
-    [plugins.'io.containerd.cri.v1.images'.pinned_images]
-      sandbox = "$PAUSE_IMAGE"
-    [plugins.'io.containerd.cri.v1.images'.registry]
-      config_path = "$C/certs.d"
-  [plugins.'io.containerd.cri.v1.runtime']
-    netns_mounts_under_state_dir = true
-    # Negative oom_score_adj (critical pods ask for -997/-998) is refused on
-    # hosts that deny lowering it: never go below containerd's own score.
-    restrict_oom_score_adj = true
-    enable_cdi = false
-    [plugins.'io.containerd.cri.v1.runtime'.containerd]
-      default_runtime_name = "runc"
-      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
-        runtime_type = "io.containerd.runc.v2"
-        [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
-          BinaryName = "$RUNC_BIN/runc"
-          Root = "$STATE/runc"
-          SystemdCgroup = false
-    [plugins.'io.containerd.cri.v1.runtime'.cni]
-      bin_dirs = ["$CNI_BIN"]
-      conf_dir = "$STATE/cni/net.d"
-EOF
+containerd_config "$ETC/containerd.toml" "$C" "$CONTAINERD_SOCK" "$STATE/runc"
 # Pod network: the bridge above, addresses from the pod CIDR above the gateway.
 cat >"$STATE/cni/net.d/10-dsk.conflist" <<EOF
 {
