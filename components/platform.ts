@@ -203,7 +203,8 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
             k8sOpts,
         );
         this.namespace = namespace.metadata.name;
-        const pullSecretNamespaces: pulumi.Input<string>[] = [this.namespace, ...(config.spark.namespace ? [config.spark.namespace] : [])];
+        // The hub copies the pull secret into each user's executor namespace.
+        const pullSecretNamespaces: pulumi.Input<string>[] = [this.namespace];
 
         this.registry = new Registry(
             `${name}-registry`,
@@ -246,6 +247,7 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
             `${name}-spark`,
             {
                 notebookNamespace: this.namespace,
+                platformNamespace: namespaceName,
                 executorNamespace: config.spark.namespace,
                 spark: config.spark,
                 image: this.image.ref,

@@ -118,8 +118,11 @@ export const modelsSchema = z
 export const sparkSchema = z
     .strictObject({
         namespace: dnsLabel
+            .max(46, "at most 46 characters, so that <namespace>-<user> leaves 16 for the user's name")
             .optional()
-            .describe("Separate namespace for executor pods. Executors there get no owner reference to their notebook pod (owners cannot cross namespaces), so only Spark itself cleans them up: SparkContext.stop() and an exiting driver (server stopped, pod deleted) delete them, but a driver killed outright (OOM, lost node) leaves their finished pods until someone deletes them. Default: the platform namespace"),
+            .describe(
+                "Prefix of the executor namespaces: each user's executors run in a namespace of their own, <namespace>-<user>, which the hub creates before that user's first server starts, with the `restricted` Pod Security level and an admission policy that admits only executor pods. There only that user's notebook ServiceAccount may manage pods. Owner references cannot cross namespaces, so executors are cleaned up by Spark (SparkContext.stop(), an exiting driver) and by the hub when the server stops. Default: <cluster.namespace>-u",
+            ),
         executor: z
             .strictObject({
                 cores: positiveInt.max(64).default(1).describe("spark.executor.cores. Default: 1"),
@@ -162,7 +165,14 @@ export const sparkSchema = z
             .max(16)
             .default(4)
             .describe("Spark sessions one notebook pod may run at once; each binds the next driver and block-manager port (spark.port.maxRetries = this - 1), and the NetworkPolicies open that many. Default: 4"),
-        maxExecutorPods: nonNegativeInt.default(0).describe("ResourceQuota on executor pods (in a shared namespace, scoped to the executors' PriorityClass); 0: no quota. Default: 0"),
+        maxExecutorPods: nonNegativeInt
+            .default(8)
+            .describe(
+                "Executor pods one user's notebooks may hold at once (a ResourceQuota in that user's executor namespace); the API server refuses more, and the driver logs the refusal. 0: no cap. Default: 8",
+            ),
+        maxExecutorGpus: nonNegativeInt
+            .default(2)
+            .describe("GPUs one user's executors may hold at once (requests.<gpu resource> in that user's quota), on every GPU resource of the GPU pools. Default: 2"),
         executorPublicEgress: z
             .boolean()
             .default(true)

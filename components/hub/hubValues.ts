@@ -6,6 +6,8 @@
  * volume and hands these values to a Helm release. Only what the platform needs is set; every other
  * chart default stays as upstream ships it (network policies included).
  */
+import * as fs from "fs";
+import * as path from "path";
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { assertNoProblems, HubConfig, hubRules, ImagesConfig, Profile, profileRules } from "../config/config";
@@ -16,6 +18,7 @@ import type { NotebookSparkWiring } from "../spark/sparkConf";
 import { REGISTRY_PORT } from "../registry/port";
 import { parseMemoryQuantity } from "../shared/quantities";
 import { gpuPoolNameOf } from "../shared/gpuPool";
+import { RESTRICTED_CONTAINER_SECURITY_CONTEXT, RESTRICTED_POD_SECURITY_CONTEXT } from "../shared/security";
 
 /** Where notebook homes are mounted: the notebook image's home directory. */
 export const HOME_MOUNT_PATH = "/home/jovyan";
@@ -43,6 +46,15 @@ class StorageClassNameSpawner(KubeSpawner):
 
 c.JupyterHub.spawner_class = StorageClassNameSpawner
 `.trimStart();
+/**
+ * Hub configuration that isolates users from each other (components/hub/python/user_isolation.py):
+ * before each spawn the hub creates the user's executor namespace, ServiceAccount, driver RoleBinding,
+ * quota and NetworkPolicies from the objects in `custom.dsPlatformUserIsolation`, and runs the pod as
+ * that ServiceAccount; after each stop it deletes what Spark left behind.
+ */
+export const USER_ISOLATION_CONFIG = fs.readFileSync(path.join(__dirname, "python", "user_isolation.py"), "utf8");
+/** Where the hub's extraConfig reads the per-user objects (z2jh `custom` values). */
+export const USER_ISOLATION_CUSTOM_KEY = "dsPlatformUserIsolation";
 /** The claim that keeps a chart-created PVC (the hub database) when the release is uninstalled. */
 export const HELM_KEEP_ANNOTATION = { "helm.sh/resource-policy": "keep" } as const;
 /** Annotation naming the cert-manager ClusterIssuer that signs the ingress certificate. */
@@ -470,10 +482,18 @@ export function buildHubValues(input: HubValuesInput): HubValues {
                     ...auth.JupyterHub,
                     ...(input.secrets.cookieSecret !== undefined ? { cookie_secret: pulumi.secret(input.secrets.cookieSecret) } : {}),
                 },
-                // KubeSpawner deletes a home claim when its user or named server is deleted; homes outlive both.
-                KubeSpawner: { delete_pvc: false },
+                KubeSpawner: {
+                    // KubeSpawner deletes a home claim when its user or named server is deleted; homes outlive both.
+                    delete_pvc: false,
+                    // Notebook pods meet the `restricted` Pod Security Standard (the chart sets the UID, GID and fsGroup).
+                    pod_security_context: { ...RESTRICTED_POD_SECURITY_CONTEXT },
+                    container_security_context: { ...RESTRICTED_CONTAINER_SECURITY_CONTEXT, runAsNonRoot: true },
+                },
             },
-            extraConfig: { "ds-platform-pvc-storage-class": PVC_STORAGE_CLASS_NAME_ONLY },
+            extraConfig: {
+                "ds-platform-pvc-storage-class": PVC_STORAGE_CLASS_NAME_ONLY,
+                ...(input.spark ? { "ds-platform-user-isolation": USER_ISOLATION_CONFIG } : {}),
+            },
             db: {
                 pvc: {
                     ...(input.homeStorageClass !== undefined ? { storageClassName: input.homeStorageClass } : {}),
@@ -498,9 +518,11 @@ export function buildHubValues(input: HubValuesInput): HubValues {
             uid: input.uid,
             fsGid: input.gid,
             allowPrivilegeEscalation: false,
-            ...(input.spark
-                ? { serviceAccountName: input.spark.serviceAccountName, extraEnv: { ...input.spark.env }, extraLabels: { ...input.spark.podLabels } }
-                : {}),
+            // Each user's pod runs as that user's ServiceAccount, set by the hub at spawn (USER_ISOLATION_CONFIG).
+            ...(input.spark ? { extraEnv: { ...input.spark.env }, extraLabels: { ...input.spark.podLabels } } : {}),
+            // No privileged init container: the chart's NetworkPolicy (egressAllowRules.cloudMetadataServer
+            // false) keeps notebooks from the cloud metadata address, and the pods pass `restricted`.
+            cloudMetadata: { blockWithIptables: false },
             // Homes are dynamic PVCs that KubeSpawner creates per user, outside Helm's release: helm
             // upgrade and uninstall never delete them, and delete_pvc is off (hub.config above). Their
             // StorageClass is the retained one, so even a claim deleted by hand leaves its volume behind.
@@ -521,6 +543,7 @@ export function buildHubValues(input: HubValuesInput): HubValues {
                 ...(egress.length > 0 ? { egress } : {}),
             },
         },
+        ...(input.spark ? { custom: { [USER_ISOLATION_CUSTOM_KEY]: input.spark.userIsolation } } : {}),
         scheduling: {
             corePods: { nodeAffinity: { matchNodePurpose } },
             userPods: { nodeAffinity: { matchNodePurpose } },

@@ -36,6 +36,9 @@ export function oidcIssuerHostPath(issuerUrl: string): string {
  */
 export function irsaTrustPolicy(oidcProviderArn: string, oidcIssuer: string, serviceAccount: ServiceAccountRef): PolicyDocument {
     const issuer = oidcIssuerHostPath(oidcIssuer);
+    const subject = `system:serviceaccount:${serviceAccount.namespace}:${serviceAccount.name}`;
+    // A `*` in the namespace or name (one ServiceAccount per user, in one namespace per user) is a StringLike match.
+    const match = subject.includes("*") ? { StringLike: { [`${issuer}:sub`]: subject } } : { StringEquals: { [`${issuer}:sub`]: subject } };
     return {
         Version: "2012-10-17",
         Statement: [
@@ -44,10 +47,8 @@ export function irsaTrustPolicy(oidcProviderArn: string, oidcIssuer: string, ser
                 Principal: { Federated: oidcProviderArn },
                 Action: "sts:AssumeRoleWithWebIdentity",
                 Condition: {
-                    StringEquals: {
-                        [`${issuer}:sub`]: `system:serviceaccount:${serviceAccount.namespace}:${serviceAccount.name}`,
-                        [`${issuer}:aud`]: "sts.amazonaws.com",
-                    },
+                    ...match,
+                    StringEquals: { ...("StringEquals" in match ? match.StringEquals : {}), [`${issuer}:aud`]: "sts.amazonaws.com" },
                 },
             },
         ],

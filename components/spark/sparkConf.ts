@@ -12,8 +12,9 @@ import { SparkConfig } from "../config/config";
 import { sparkPortRanges } from "../config/rules";
 import { avoidGpuNodesAffinity, GpuPlacement, gpuNodeAffinity, gpuToleration } from "../gpu/placement";
 import { NodePurposeMatch, withNodePurpose } from "../cluster/nodePurpose";
-import { PRIVATE_IPV4 } from "../shared/network";
+import { RESTRICTED_CONTAINER_SECURITY_CONTEXT, RESTRICTED_POD_SECURITY_CONTEXT } from "../shared/security";
 import { sparkSizeMiB } from "../shared/quantities";
+import type { UserIsolationHookConfig } from "./userIsolation";
 
 /** Where notebook pods mount the Spark ConfigMap; the image sets SPARK_CONF_DIR to this path. */
 export const SPARK_CONF_DIR = "/etc/spark/conf";
@@ -23,7 +24,7 @@ export const SPARK_GPU_CONF_FILE = "spark-gpu.conf";
 export const EXECUTOR_TEMPLATE_FILE = "executor-pod-template.yaml";
 export const GPU_EXECUTOR_TEMPLATE_FILE = "executor-pod-template-gpu.yaml";
 
-/** ServiceAccount of notebook pods: the driver's identity towards the API server (and IRSA on AWS). */
+/** Each user's notebook pods run as `notebook-<user>`: the driver's identity towards the API server (and IRSA on AWS). */
 export const NOTEBOOK_SERVICE_ACCOUNT = "notebook";
 /** ServiceAccount of executor pods: no RBAC; only a cloud identity for data access. */
 export const EXECUTOR_SERVICE_ACCOUNT = "spark-executor";
@@ -32,6 +33,12 @@ export const HISTORY_SERVICE_ACCOUNT = "spark-history";
 
 /** Label on notebook pods; the Spark NetworkPolicies select drivers by it. */
 export const SPARK_DRIVER_LABELS: Readonly<Record<string, string>> = { "ds-platform.io/spark-driver": "true" };
+/** Label of executor namespaces: the platform (its namespace) whose hub manages them. */
+export const EXECUTORS_OF_LABEL = "ds-platform.io/executors-of";
+/** Label of executor namespaces and notebook pods: the user they belong to (KubeSpawner's safe slug). */
+export const USER_LABEL = "ds-platform.io/user";
+/** Environment variable of notebook pods naming their user's executor namespace; spark.kubernetes.namespace reads it. */
+export const EXECUTOR_NAMESPACE_ENV = "SPARK_EXECUTOR_NAMESPACE";
 /** Label Spark puts on every executor pod (spark.kubernetes.executor.label.*). */
 export const SPARK_EXECUTOR_LABELS: Readonly<Record<string, string>> = { "ds-platform.io/spark-executor": "true" };
 
@@ -58,8 +65,11 @@ export const DRIVER_POD_ENV: Record<string, { valueFrom: { fieldRef: { fieldPath
 
 /** What the JupyterHub component needs so that every notebook pod can drive Spark executors. */
 export interface NotebookSparkWiring {
-    /** ServiceAccount notebook pods run as (it may create executor pods). */
-    serviceAccountName: string;
+    /**
+     * What the hub creates for each user before a spawn (that user's notebook ServiceAccount and
+     * executor namespace) and deletes after a stop; the pod runs as that ServiceAccount.
+     */
+    userIsolation: pulumi.Input<UserIsolationHookConfig>;
     /** ConfigMap holding spark-defaults.conf and the executor pod template. */
     configMapName: pulumi.Input<string>;
     /** Where that ConfigMap is mounted in notebook pods (SPARK_CONF_DIR). */
@@ -124,10 +134,6 @@ export function sparkDriverRoleRules(opts: { onDemandPvc: boolean }): PolicyRule
 
 export interface SparkDefaultsOptions {
     spark: SparkConfig;
-    /** Namespace of executor pods (spark.kubernetes.namespace). */
-    executorNamespace: string;
-    /** Whether executors share the notebook pods' namespace: only then can they be owned by the driver pod. */
-    sharedNamespace: boolean;
     /** Executor image, pinned by digest. */
     image: string;
     imagePullSecretName?: string;
@@ -188,18 +194,13 @@ export function sparkDefaults(opts: SparkDefaultsOptions): Map<string, string> {
     const conf = new Map<string, string>([
         ["spark.master", KUBERNETES_MASTER],
         ["spark.submit.deployMode", "client"],
-        ["spark.kubernetes.namespace", opts.executorNamespace],
+        // Each user's executors run in that user's namespace, which the hub names in the pod's environment.
+        ["spark.kubernetes.namespace", `\${env:${EXECUTOR_NAMESPACE_ENV}}`],
         ["spark.kubernetes.container.image", opts.image],
         ["spark.kubernetes.container.image.pullPolicy", "IfNotPresent"],
     ]);
     if (opts.imagePullSecretName) {
         conf.set("spark.kubernetes.container.image.pullSecrets", opts.imagePullSecretName);
-    }
-    if (opts.sharedNamespace) {
-        // Executors become dependents of the notebook pod and are garbage-collected with it.
-        // Spark looks this pod up in spark.kubernetes.namespace, so it is only set when that is the
-        // notebook namespace.
-        conf.set("spark.kubernetes.driver.pod.name", "${env:POD_NAME}");
     }
     conf.set("spark.driver.host", "${env:POD_IP}");
     conf.set("spark.driver.bindAddress", "0.0.0.0");
@@ -238,10 +239,9 @@ export function sparkDefaults(opts: SparkDefaultsOptions): Map<string, string> {
         conf.set(`${prefix}.mount.path`, EXECUTOR_LOCAL_DIR);
         conf.set(`${prefix}.mount.readOnly`, "false");
     }
-    // Owning claims ties them to the notebook pod's lifetime (and lets Spark reuse them). Off without
-    // on-demand claims so the driver never lists or deletes claims it has no right to.
-    conf.set("spark.kubernetes.driver.ownPersistentVolumeClaim", String(pvc.enabled && opts.sharedNamespace));
-    conf.set("spark.kubernetes.driver.reusePersistentVolumeClaim", String(pvc.enabled && opts.sharedNamespace));
+    // Claims cannot be owned by a driver pod in another namespace: Spark deletes them on stop, the hub when the server stops.
+    conf.set("spark.kubernetes.driver.ownPersistentVolumeClaim", "false");
+    conf.set("spark.kubernetes.driver.reusePersistentVolumeClaim", "false");
     if (opts.eventLogDir) {
         conf.set("spark.eventLog.enabled", "true");
         conf.set("spark.eventLog.dir", opts.eventLogDir);
@@ -316,8 +316,6 @@ export interface ExecutorTemplateOptions {
     image: string;
     uid: number;
     gid: number;
-    /** PriorityClass that scopes the executor-pod quota in a shared namespace. */
-    priorityClassName?: string;
     /** GPU pools executors may land on, for the GPU template. */
     gpu?: GpuPlacement[];
     /** How executors use the node-purpose labels (they are user pods). Default: ignore */
@@ -346,14 +344,7 @@ export function executorPodTemplate(opts: ExecutorTemplateOptions): k8s.types.in
             serviceAccountName: EXECUTOR_SERVICE_ACCOUNT,
             automountServiceAccountToken: false,
             restartPolicy: "Never",
-            ...(opts.priorityClassName ? { priorityClassName: opts.priorityClassName } : {}),
-            securityContext: {
-                runAsUser: opts.uid,
-                runAsGroup: opts.gid,
-                fsGroup: opts.gid,
-                runAsNonRoot: true,
-                seccompProfile: { type: "RuntimeDefault" },
-            },
+            securityContext: { runAsUser: opts.uid, runAsGroup: opts.gid, fsGroup: opts.gid, ...RESTRICTED_POD_SECURITY_CONTEXT },
             affinity: { nodeAffinity: withNodePurpose(gpu ? gpuNodeAffinity(...gpu) : avoidGpuNodesAffinity(), "user", opts.matchNodePurpose ?? "ignore") },
             ...(tolerations.length > 0 ? { tolerations } : {}),
             containers: [
@@ -365,10 +356,7 @@ export function executorPodTemplate(opts: ExecutorTemplateOptions): k8s.types.in
                         requests: { cpu: String(spark.executor.cores), memory: `${memoryMiB}Mi`, ...(gpuResource ? { [gpuResource]: limits[gpuResource] } : {}) },
                         limits,
                     },
-                    securityContext: {
-                        allowPrivilegeEscalation: false,
-                        capabilities: { drop: ["ALL"] },
-                    },
+                    securityContext: { ...RESTRICTED_CONTAINER_SECURITY_CONTEXT },
                 },
             ],
         },
@@ -389,9 +377,6 @@ export function renderPodTemplate(pod: k8s.types.input.core.v1.Pod): string {
 
 export interface SparkNetworkOptions {
     notebookNamespace: pulumi.Input<string>;
-    executorNamespace: pulumi.Input<string>;
-    /** Whether executors run in the notebook namespace (then peers need no namespace selector). */
-    sharedNamespace: boolean;
     ports: { driver: PortRange; blockManager: PortRange };
 }
 
@@ -401,36 +386,18 @@ export interface NetworkPolicyManifest extends k8s.types.input.networking.v1.Net
     spec: k8s.types.input.networking.v1.NetworkPolicySpec;
 }
 
-function tcp(range: PortRange): k8s.types.input.networking.v1.NetworkPolicyPort {
+/** A NetworkPolicy port (range) for TCP. */
+export function tcp(range: PortRange): k8s.types.input.networking.v1.NetworkPolicyPort {
     return range.endPort > range.port ? { protocol: "TCP", port: range.port, endPort: range.endPort } : { protocol: "TCP", port: range.port };
 }
 
-function peer(labels: Readonly<Record<string, string>>, namespace: pulumi.Input<string>, sameNamespace: boolean): k8s.types.input.networking.v1.NetworkPolicyPeer {
-    return {
-        podSelector: { matchLabels: { ...labels } },
-        ...(sameNamespace ? {} : { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } } }),
-    };
-}
-
-/** (1) Notebook pods accept executors on the driver and block-manager ports only. */
-export function driverIngressPolicy(o: SparkNetworkOptions): NetworkPolicyManifest {
-    return {
-        apiVersion: "networking.k8s.io/v1",
-        kind: "NetworkPolicy",
-        metadata: { namespace: o.notebookNamespace },
-        spec: {
-            podSelector: { matchLabels: { ...SPARK_DRIVER_LABELS } },
-            policyTypes: ["Ingress"],
-            ingress: [{ from: [peer(SPARK_EXECUTOR_LABELS, o.executorNamespace, o.sharedNamespace)], ports: [tcp(o.ports.driver), tcp(o.ports.blockManager)] }],
-        },
-    };
-}
-
 /**
- * (2) Notebook pods may reach executors' block managers and the API server. Additive to the chart's
- * own notebook egress policy. The API server is allowed by port only: NetworkPolicy cannot name it.
+ * Notebook pods may reach executors' block managers, in the executor namespaces of this platform, and
+ * the API server. Additive to the chart's own notebook egress policy. Which executors accept a driver
+ * is each executor namespace's own policy (its user's drivers only). The API server is allowed by
+ * port only: NetworkPolicy cannot name it.
  */
-export function driverEgressPolicy(o: SparkNetworkOptions): NetworkPolicyManifest {
+export function driverEgressPolicy(o: SparkNetworkOptions & { platformNamespace: pulumi.Input<string> }): NetworkPolicyManifest {
     return {
         apiVersion: "networking.k8s.io/v1",
         kind: "NetworkPolicy",
@@ -439,38 +406,12 @@ export function driverEgressPolicy(o: SparkNetworkOptions): NetworkPolicyManifes
             podSelector: { matchLabels: { ...SPARK_DRIVER_LABELS } },
             policyTypes: ["Egress"],
             egress: [
-                { to: [peer(SPARK_EXECUTOR_LABELS, o.executorNamespace, o.sharedNamespace)], ports: [tcp(o.ports.blockManager)] },
+                {
+                    to: [{ podSelector: { matchLabels: { ...SPARK_EXECUTOR_LABELS } }, namespaceSelector: { matchLabels: { [EXECUTORS_OF_LABEL]: o.platformNamespace } } }],
+                    ports: [tcp(o.ports.blockManager)],
+                },
                 { ports: KUBERNETES_API_PORTS.map((port) => ({ protocol: "TCP", port })) },
             ],
-        },
-    };
-}
-
-/**
- * (3) Executor pods: in from drivers and other executors on the block-manager port; out to drivers'
- * ports, other executors' block managers, DNS and, if allowed, public addresses. NetworkPolicy
- * cannot tell one application's executors from another's, so all executors are one peer group.
- */
-export function executorPolicy(o: SparkNetworkOptions & { publicEgress: boolean }): NetworkPolicyManifest {
-    const drivers = peer(SPARK_DRIVER_LABELS, o.notebookNamespace, o.sharedNamespace);
-    const executors: k8s.types.input.networking.v1.NetworkPolicyPeer = { podSelector: { matchLabels: { ...SPARK_EXECUTOR_LABELS } } };
-    const egress: k8s.types.input.networking.v1.NetworkPolicyEgressRule[] = [
-        { to: [drivers], ports: [tcp(o.ports.driver), tcp(o.ports.blockManager)] },
-        { to: [executors], ports: [tcp(o.ports.blockManager)] },
-        { ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] },
-    ];
-    if (o.publicEgress) {
-        egress.push({ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: PRIVATE_IPV4 } }] });
-    }
-    return {
-        apiVersion: "networking.k8s.io/v1",
-        kind: "NetworkPolicy",
-        metadata: { namespace: o.executorNamespace },
-        spec: {
-            podSelector: { matchLabels: { ...SPARK_EXECUTOR_LABELS } },
-            policyTypes: ["Ingress", "Egress"],
-            ingress: [{ from: [drivers, executors], ports: [tcp(o.ports.blockManager)] }],
-            egress,
         },
     };
 }

@@ -29,8 +29,6 @@ export interface SparkConfFilesArgs {
     notebookNamespace: pulumi.Input<string>;
     /** The platform's Spark settings. Required. */
     spark: SparkConfig;
-    /** A separate namespace executor pods run in (not created here). Default: none: executors run in notebookNamespace */
-    executorNamespace?: pulumi.Input<string>;
     /** Executor image: the notebook image, pinned by digest. Required. */
     image: pulumi.Input<string>;
     /** The notebook image's gpu target, for GPU executors. Default: image */
@@ -45,8 +43,6 @@ export interface SparkConfFilesArgs {
     gid: number;
     /** Pull secret for the executor image. Default: none */
     imagePullSecretName?: pulumi.Input<string>;
-    /** PriorityClass of executor pods, which scopes their quota beside notebooks. Default: none */
-    priorityClassName?: pulumi.Input<string>;
     /** spark.eventLog.dir, already checked (`s3a://` with eventLogS3, `file:` otherwise). Default: no event logs */
     eventLogDir?: pulumi.Input<string>;
     /** Whether eventLogDir is on S3, read and written with the pods' web identity. Default: false */
@@ -60,8 +56,6 @@ export interface SparkConfFilesArgs {
 /** SparkConfFilesArgs with every value resolved: what the files are built from. */
 export interface SparkConfFilesInput {
     spark: SparkConfig;
-    executorNamespace: string;
-    sharedNamespace: boolean;
     image: string;
     gpuImage: string;
     gpu?: GpuPlacement[];
@@ -69,7 +63,6 @@ export interface SparkConfFilesInput {
     uid: number;
     gid: number;
     imagePullSecretName?: string;
-    priorityClassName?: string;
     eventLogDir?: string;
     eventLogS3: boolean;
     s3?: S3AccessOptions;
@@ -84,15 +77,13 @@ export function activeGpuPlacements(spark: SparkConfig, placements: GpuPlacement
 export function sparkConfFiles(o: SparkConfFilesInput): Record<string, string> {
     const defaults = sparkDefaults({
         spark: o.spark,
-        executorNamespace: o.executorNamespace,
-        sharedNamespace: o.sharedNamespace,
         image: o.image,
         imagePullSecretName: o.imagePullSecretName,
         eventLogDir: o.eventLogDir,
         eventLogS3: o.eventLogS3,
         s3: o.s3,
     });
-    const template = { spark: o.spark, image: o.image, uid: o.uid, gid: o.gid, priorityClassName: o.priorityClassName, matchNodePurpose: o.matchNodePurpose };
+    const template = { spark: o.spark, image: o.image, uid: o.uid, gid: o.gid, matchNodePurpose: o.matchNodePurpose };
     const data: Record<string, string> = {
         [SPARK_DEFAULTS_FILE]: renderSparkDefaults(defaults),
         [EXECUTOR_TEMPLATE_FILE]: renderPodTemplate(executorPodTemplate(template)),
@@ -123,14 +114,11 @@ export class SparkConfFiles extends pulumi.ComponentResource {
 
     constructor(name: string, args: SparkConfFilesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ds-platform:spark:SparkConfFiles", name, {}, opts);
-        const executorNamespace = args.executorNamespace ?? args.notebookNamespace;
         const files = pulumi
-            .all([executorNamespace, args.image, args.gpuImage ?? args.image, args.imagePullSecretName, args.eventLogDir, args.priorityClassName])
-            .apply(([ns, image, gpuImage, pullSecret, logDir, priorityClass]) =>
+            .all([args.image, args.gpuImage ?? args.image, args.imagePullSecretName, args.eventLogDir])
+            .apply(([image, gpuImage, pullSecret, logDir]) =>
                 sparkConfFiles({
                     spark: args.spark,
-                    executorNamespace: ns,
-                    sharedNamespace: args.executorNamespace === undefined,
                     image,
                     gpuImage,
                     gpu: activeGpuPlacements(args.spark, args.gpuPlacements),
@@ -138,7 +126,6 @@ export class SparkConfFiles extends pulumi.ComponentResource {
                     uid: args.uid,
                     gid: args.gid,
                     imagePullSecretName: pullSecret,
-                    priorityClassName: priorityClass,
                     eventLogDir: logDir,
                     eventLogS3: args.eventLogS3 ?? false,
                     s3: args.s3,

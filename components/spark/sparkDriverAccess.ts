@@ -1,96 +1,68 @@
 /**
- * The identities of client-mode Spark and the driver's rights: notebook pods (the drivers) run as the
- * notebook ServiceAccount, which may manage executor pods in the executor namespace and nothing else;
- * executor pods run as a ServiceAccount with no rights and no API token.
+ * The cluster-wide half of per-user Spark isolation (see userIsolation.ts): the driver's ClusterRole,
+ * which the hub binds for each user in that user's executor namespace only; the hub's right to create
+ * those per-user objects; and the admission policies that make the API server refuse every pod in an
+ * executor namespace that is not an executor as the platform defines it, and every write of the hub
+ * outside the platform's namespaces.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { childOptions, FormerParent } from "./formerParent";
-import { EXECUTOR_SERVICE_ACCOUNT, NOTEBOOK_SERVICE_ACCOUNT, sparkDriverRoleRules } from "./sparkConf";
-
-/** Name of the driver's Role and RoleBinding; fixed so operators can find them. */
-export const SPARK_DRIVER_ROLE = "spark-driver";
+import {
+    admissionPolicyNames,
+    driverClusterRoleArgs,
+    executorClaimPolicyArgs,
+    executorPodPolicyArgs,
+    executorPodValidations,
+    hubClusterRoleArgs,
+    hubClusterRoleBindingArgs,
+    hubScopePolicyArgs,
+    policyBindingArgs,
+} from "./userIsolation";
 
 export interface SparkDriverAccessArgs {
-    /** Namespace of the notebook (driver) pods, where the notebook ServiceAccount lives. Required. */
-    notebookNamespace: pulumi.Input<string>;
-    /** Namespace of executor pods, where the executor ServiceAccount and the driver's Role live. Default: notebookNamespace */
-    executorNamespace?: pulumi.Input<string>;
+    /** The platform namespace (hub and notebook pods); it names every cluster-wide object here. Required. */
+    platformNamespace: string;
+    /** Executor namespaces are `<prefix>-<user>`. Required. */
+    executorNamespacePrefix: string;
     /** Whether drivers create on-demand local-dir claims for executors, and so need rights on claims. Default: false */
     onDemandPvc?: boolean;
-    /** Pull secret of the image, listed on both ServiceAccounts. Default: none */
-    imagePullSecretName?: pulumi.Input<string>;
-    /** Annotations of the notebook ServiceAccount (e.g. the notebook IRSA role ARN). Default: none */
-    notebookServiceAccountAnnotations?: pulumi.Input<Record<string, string>>;
-    /** Annotations of the executor ServiceAccount (e.g. its own IRSA role ARN). Default: none */
-    executorServiceAccountAnnotations?: pulumi.Input<Record<string, string>>;
-    /** Where these objects were declared before this component existed; each gets an alias there. Default: none */
-    formerParent?: FormerParent;
+    /** The images executor pods may run: the notebook image and its GPU target, by digest. Required. */
+    images: pulumi.Input<string>[];
+    /** UID and GID executor pods must run as. Required. */
+    uid: number;
+    gid: number;
 }
 
-function pullSecrets(name: pulumi.Input<string> | undefined): k8s.types.input.core.v1.LocalObjectReference[] | undefined {
-    return name ? [{ name }] : undefined;
-}
-
-/** The notebook pods' ServiceAccount: the driver's identity towards the API server. */
-export function notebookServiceAccountArgs(a: SparkDriverAccessArgs): k8s.core.v1.ServiceAccountArgs {
-    return {
-        metadata: { name: NOTEBOOK_SERVICE_ACCOUNT, namespace: a.notebookNamespace, annotations: a.notebookServiceAccountAnnotations },
-        imagePullSecrets: pullSecrets(a.imagePullSecretName),
-    };
-}
-
-/** The executor pods' ServiceAccount. */
-export function executorServiceAccountArgs(a: SparkDriverAccessArgs): k8s.core.v1.ServiceAccountArgs {
-    return {
-        // No RBAC and no API token: executors only talk to the driver, each other and data stores.
-        metadata: { name: EXECUTOR_SERVICE_ACCOUNT, namespace: a.executorNamespace ?? a.notebookNamespace, annotations: a.executorServiceAccountAnnotations },
-        automountServiceAccountToken: false,
-        imagePullSecrets: pullSecrets(a.imagePullSecretName),
-    };
-}
-
-/** The driver's Role in the executor namespace: exactly what Spark's scheduler backend does (`sparkDriverRoleRules`). */
-export function driverRoleArgs(a: SparkDriverAccessArgs): k8s.rbac.v1.RoleArgs {
-    return {
-        metadata: { name: SPARK_DRIVER_ROLE, namespace: a.executorNamespace ?? a.notebookNamespace },
-        rules: sparkDriverRoleRules({ onDemandPvc: a.onDemandPvc ?? false }),
-    };
-}
-
-/** Grants `roleName` to the notebook ServiceAccount `serviceAccountName`; the names come from the objects, so the binding follows them. */
-export function driverRoleBindingArgs(a: SparkDriverAccessArgs, roleName: pulumi.Input<string>, serviceAccountName: pulumi.Input<string>): k8s.rbac.v1.RoleBindingArgs {
-    return {
-        metadata: { name: SPARK_DRIVER_ROLE, namespace: a.executorNamespace ?? a.notebookNamespace },
-        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: roleName },
-        subjects: [{ kind: "ServiceAccount", name: serviceAccountName, namespace: a.notebookNamespace }],
-    };
-}
-
-/** The notebook and executor ServiceAccounts and the driver's Role and RoleBinding; nothing cluster-wide. */
+/** The driver's ClusterRole, the hub's ClusterRole and binding, and the three admission policies with their bindings. */
 export class SparkDriverAccess extends pulumi.ComponentResource {
-    /** ServiceAccount of notebook pods (in the notebook namespace). */
-    public readonly notebookServiceAccountName: pulumi.Output<string>;
-    /** ServiceAccount of executor pods (in the executor namespace). */
-    public readonly executorServiceAccountName: pulumi.Output<string>;
-    /** The driver's Role (in the executor namespace). */
-    public readonly roleName: pulumi.Output<string>;
+    /** The ClusterRole the hub binds to each user's notebook ServiceAccount in that user's executor namespace. */
+    public readonly driverClusterRoleName: pulumi.Output<string>;
+    /** The admission policies, by what they admit. */
+    public readonly policyNames: pulumi.Output<string>[];
 
     constructor(name: string, args: SparkDriverAccessArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ds-platform:spark:SparkDriverAccess", name, {}, opts);
-        const former = args.formerParent;
-        const notebookSa = new k8s.core.v1.ServiceAccount(`${name}-notebook-sa`, notebookServiceAccountArgs(args), childOptions(this, former, "notebook-sa"));
-        const executorSa = new k8s.core.v1.ServiceAccount(`${name}-executor-sa`, executorServiceAccountArgs(args), childOptions(this, former, "executor-sa"));
-        const role = new k8s.rbac.v1.Role(`${name}-role`, driverRoleArgs(args), childOptions(this, former, "driver"));
-        new k8s.rbac.v1.RoleBinding(`${name}-binding`, driverRoleBindingArgs(args, role.metadata.name, notebookSa.metadata.name), childOptions(this, former, "driver"));
+        const ns = args.platformNamespace;
+        const child = { parent: this };
+        const driverRole = new k8s.rbac.v1.ClusterRole(`${name}-driver`, driverClusterRoleArgs(ns, args.onDemandPvc ?? false), child);
+        const hubRole = new k8s.rbac.v1.ClusterRole(`${name}-hub`, hubClusterRoleArgs(ns), child);
+        new k8s.rbac.v1.ClusterRoleBinding(`${name}-hub`, hubClusterRoleBindingArgs(ns), { ...child, dependsOn: [hubRole] });
 
-        this.notebookServiceAccountName = notebookSa.metadata.name;
-        this.executorServiceAccountName = executorSa.metadata.name;
-        this.roleName = role.metadata.name;
-        this.registerOutputs({
-            notebookServiceAccountName: this.notebookServiceAccountName,
-            executorServiceAccountName: this.executorServiceAccountName,
-            roleName: this.roleName,
+        // The executor-pod policy lists the images, known once they are built and pushed.
+        const podPolicy = executorPodPolicyArgs({ hubNamespace: ns, images: [], uid: args.uid, gid: args.gid });
+        const podValidations = pulumi.all(args.images).apply((images) => executorPodValidations({ images, uid: args.uid, gid: args.gid }));
+        const policies: Record<keyof ReturnType<typeof admissionPolicyNames>, k8s.admissionregistration.v1.ValidatingAdmissionPolicyArgs> = {
+            executorPods: { ...podPolicy, spec: { ...podPolicy.spec, validations: podValidations } },
+            executorClaims: executorClaimPolicyArgs(ns),
+            hubScope: hubScopePolicyArgs(ns, args.executorNamespacePrefix),
+        };
+        const names = admissionPolicyNames(ns);
+        this.policyNames = (Object.keys(policies) as (keyof typeof policies)[]).map((key) => {
+            const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-${key}`, policies[key], child);
+            new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-${key}`, policyBindingArgs(names[key]), { ...child, dependsOn: [policy] });
+            return policy.metadata.name;
         });
+        this.driverClusterRoleName = driverRole.metadata.name;
+        this.registerOutputs({ driverClusterRoleName: this.driverClusterRoleName, policyNames: this.policyNames });
     }
 }

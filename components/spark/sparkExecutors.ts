@@ -1,10 +1,11 @@
 /**
  * Client-mode Spark from notebook pods: the notebook pod is the driver and starts executor pods of
  * the same image through the Kubernetes API. This component composes the parts (each usable alone):
- * the identities and the driver's RBAC (SparkDriverAccess), the Spark configuration the hub mounts
- * into notebook pods (SparkConfFiles), the NetworkPolicies between drivers and executors
- * (SparkNetworkPolicies) and an optional history server (SparkHistoryServer). It declares itself
- * what they share: the executor namespace, the executor quota and the event-log volume.
+ * the driver's ClusterRole and the admission policies of executor namespaces (SparkDriverAccess), the
+ * Spark configuration the hub mounts into notebook pods (SparkConfFiles), the drivers' NetworkPolicy
+ * (SparkNetworkPolicies) and an optional history server (SparkHistoryServer). It declares itself the
+ * event-log volume, and hands the hub what it creates for each user (userIsolation.ts): a notebook
+ * ServiceAccount and an executor namespace of that user's own, with its quota and NetworkPolicies.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -25,6 +26,7 @@ import {
 import { activeGpuPlacements, SparkConfFiles } from "./sparkConfFiles";
 import { SparkDriverAccess } from "./sparkDriverAccess";
 import { SparkHistoryServer } from "./sparkHistoryServer";
+import { defaultExecutorNamespacePrefix, UserIsolationHookConfig, userIsolationHookConfig } from "./userIsolation";
 import { SparkNetworkPolicies } from "./sparkNetworkPolicies";
 import { assertNoProblems, sparkRules } from "../config/config";
 
@@ -44,10 +46,9 @@ export interface SparkExecutorsArgs {
     notebookNamespace: pulumi.Input<string>;
     /** The platform's Spark settings. Required. */
     spark: SparkConfig;
-    /**
-     * A separate namespace for executor pods, created here; must differ from notebookNamespace.
-     * Executors there cannot be owned by their notebook pod. Default: none: executors run in notebookNamespace.
-     */
+    /** The platform namespace's name: it names the cluster-wide objects. Default: notebookNamespace, when a plain string */
+    platformNamespace?: string;
+    /** Prefix of the per-user executor namespaces, `<prefix>-<user>`. Default: `<platformNamespace>-u` */
     executorNamespace?: string;
     /** Executor (and history server) image: the notebook image, pinned by digest. Required. */
     image: pulumi.Input<string>;
@@ -63,7 +64,7 @@ export interface SparkExecutorsArgs {
     gid: number;
     /** Pull secret for the image, in every namespace that runs it. Default: none */
     imagePullSecretName?: pulumi.Input<string>;
-    /** Annotations of the notebook and history ServiceAccounts (e.g. the notebook IRSA role ARN). Default: none */
+    /** Annotations of each user's notebook ServiceAccount and of the history ServiceAccount (e.g. the notebook IRSA role ARN). Default: none */
     serviceAccountAnnotations?: pulumi.Input<Record<string, string>>;
     /**
      * Annotations of the history server's ServiceAccount instead of serviceAccountAnnotations (e.g. an
@@ -72,7 +73,7 @@ export interface SparkExecutorsArgs {
     historyServiceAccountAnnotations?: pulumi.Input<Record<string, string>>;
     /** S3 through Hadoop's S3A connector with the pods' web identity, in every pod's Spark conf (the data bucket's region). Default: not configured */
     s3?: S3AccessOptions;
-    /** Annotations of the executor ServiceAccount (e.g. its own IRSA role ARN, trusted by that account only). Default: none */
+    /** Annotations of the executor ServiceAccount of every executor namespace (e.g. its own IRSA role ARN). Default: none */
     executorServiceAccountAnnotations?: pulumi.Input<Record<string, string>>;
     /** Event log location; a history server needs it. Default: no event logs */
     eventLog?: SparkEventLog;
@@ -102,30 +103,6 @@ function checkEventLogDir(dir: string, s3: boolean): string {
     return dir;
 }
 
-/** Labels of the executor namespace. */
-const EXECUTOR_NAMESPACE_LABELS = { "app.kubernetes.io/part-of": "ds-platform", "app.kubernetes.io/component": "spark-executors" };
-
-/** The PriorityClass that scopes the executor quota beside notebooks; cluster-scoped, so named after the notebook namespace. */
-export function executorPriorityClassArgs(notebookNamespace: pulumi.Input<string>): k8s.scheduling.v1.PriorityClassArgs {
-    return {
-        metadata: { name: pulumi.interpolate`${notebookNamespace}-spark-executor` },
-        value: 0,
-        preemptionPolicy: "Never",
-        description: "Spark executors of ds-platform notebooks; scopes their pod quota. Never preempts.",
-    };
-}
-
-/**
- * The executor-pod quota. A ResourceQuota cannot select labels: in a namespace of their own executors
- * are all its pods (no priorityClassName); beside notebooks it is scoped to their PriorityClass.
- */
-export function executorQuotaArgs(namespace: pulumi.Input<string>, maxPods: number, priorityClassName?: pulumi.Input<string>): k8s.core.v1.ResourceQuotaArgs {
-    const scope: Pick<k8s.types.input.core.v1.ResourceQuotaSpec, "scopeSelector"> = priorityClassName
-        ? { scopeSelector: { matchExpressions: [{ scopeName: "PriorityClass", operator: "In", values: [priorityClassName] }] } }
-        : {};
-    return { metadata: { name: "spark-executor-pods", namespace }, spec: { hard: { pods: String(maxPods) }, ...scope } };
-}
-
 /** The event-log claim, written by every notebook pod and read by the history server: it must be shared. */
 export function eventLogClaimArgs(namespace: pulumi.Input<string>, history: SparkConfig["historyServer"]): k8s.core.v1.PersistentVolumeClaimArgs {
     return {
@@ -146,14 +123,18 @@ export function eventLogClaimArgs(namespace: pulumi.Input<string>, history: Spar
 export class SparkExecutors extends pulumi.ComponentResource {
     /** For the hub: ServiceAccount, ConfigMap, environment and labels of notebook pods. */
     public readonly wiring: NotebookSparkWiring;
-    /** Namespace executor pods run in. */
-    public readonly executorNamespace: pulumi.Output<string>;
+    /** Each user's executors run in the namespace `<executorNamespacePrefix>-<user>`. */
+    public readonly executorNamespacePrefix: string;
     /** The generated spark-defaults.conf. */
     public readonly sparkDefaults: pulumi.Output<string>;
-    /** ServiceAccount of notebook pods (in the notebook namespace), for IRSA trust policies. */
-    public readonly notebookServiceAccountName: string;
-    /** ServiceAccount of executor pods (in the executor namespace), for IRSA trust policies. */
-    public readonly executorServiceAccountName: string;
+    /** IRSA trust subjects: each user's notebook ServiceAccount (`notebook-*` in the platform namespace). */
+    public readonly notebookServiceAccountName = `${NOTEBOOK_SERVICE_ACCOUNT}-*`;
+    /** IRSA trust subjects: the executor ServiceAccount of every executor namespace. */
+    public readonly executorServiceAccountName = EXECUTOR_SERVICE_ACCOUNT;
+    /** IRSA trust subjects: every executor namespace, `<prefix>-*`. */
+    public readonly executorNamespace: string;
+    /** What the hub creates for each user before a spawn, and deletes after a stop. */
+    public readonly userIsolation: pulumi.Output<UserIsolationHookConfig>;
     /** ServiceAccount of the history server (in the notebook namespace), when it runs. */
     public readonly historyServiceAccountName?: string;
     /** In-cluster URL of the history server UI, when it runs. */
@@ -163,7 +144,7 @@ export class SparkExecutors extends pulumi.ComponentResource {
      * hub's extra volumes, or Spark sessions fail to open their log directory.
      */
     public readonly eventLogVolume?: { claimName: pulumi.Output<string>; mountPath: string };
-    /** The ServiceAccounts and the driver's RBAC. */
+    /** The driver's ClusterRole, the hub's rights and the admission policies of executor namespaces. */
     public readonly access: SparkDriverAccess;
     /** The ConfigMap notebook pods mount. */
     public readonly conf: SparkConfFiles;
@@ -199,61 +180,40 @@ export class SparkExecutors extends pulumi.ComponentResource {
         if (problems.length > 0) {
             throw new Error(`Invalid Spark settings:\n  - ${problems.join("\n  - ")}`);
         }
-        const separate = args.executorNamespace !== undefined;
         const eventLogS3 = args.eventLog?.s3 ?? false;
         const eventLogDir = args.eventLog ? pulumi.output(args.eventLog.dir).apply((d) => checkEventLogDir(d, eventLogS3)) : undefined;
         const child = { parent: this };
         // The parts were declared directly under this component before they had components of their own.
         const formerParent: FormerParent = { parent: this, name };
 
-        // Executor namespace ----------------------------------------------------------------------
-        let executorNamespace: pulumi.Output<string>;
-        if (separate) {
-            const ns = new k8s.core.v1.Namespace(
-                `${name}-executors`,
-                {
-                    metadata: {
-                        name: args.executorNamespace,
-                        labels: EXECUTOR_NAMESPACE_LABELS,
-                    },
-                },
-                child,
-            );
-            executorNamespace = ns.metadata.name;
-            pulumi.log.warn(
-                `Spark executors run in their own namespace ${args.executorNamespace}: they cannot be owned by their notebook pod, ` +
-                    "so executors of a driver killed outright (out of memory, a lost node) remain, finished, until deleted by hand",
-                this,
-            );
-        } else {
-            executorNamespace = pulumi.output(args.notebookNamespace);
+        // Each user's executors run in a namespace of their own, which the hub creates before that user's server starts.
+        const platformNamespace = args.platformNamespace ?? (typeof args.notebookNamespace === "string" ? args.notebookNamespace : undefined);
+        if (platformNamespace === undefined) {
+            throw new Error("platformNamespace: required when notebookNamespace is not a plain string (it names the cluster-wide objects)");
         }
-        this.executorNamespace = executorNamespace;
-        // The parts take a separate namespace only when there is one: beside notebooks, executors are owned by their driver pod.
-        const separateNamespace = separate ? executorNamespace : undefined;
-
+        const prefix = args.executorNamespace ?? defaultExecutorNamespacePrefix(platformNamespace);
+        this.executorNamespacePrefix = prefix;
+        this.executorNamespace = `${prefix}-*`;
+        const images = [args.image, ...(gpu && args.gpuImage ? [args.gpuImage] : [])];
         this.access = new SparkDriverAccess(
             `${name}-access`,
-            {
-                notebookNamespace: args.notebookNamespace,
-                executorNamespace,
-                onDemandPvc: spark.onDemandPvc.enabled,
-                imagePullSecretName: args.imagePullSecretName,
-                notebookServiceAccountAnnotations: args.serviceAccountAnnotations,
-                executorServiceAccountAnnotations: args.executorServiceAccountAnnotations,
-                formerParent,
-            },
+            { platformNamespace, executorNamespacePrefix: prefix, onDemandPvc: spark.onDemandPvc.enabled, images, uid: args.uid, gid: args.gid },
             child,
         );
-
-        // Executor quota --------------------------------------------------------------------------
-        let priorityClassName: pulumi.Output<string> | undefined;
-        if (spark.maxExecutorPods > 0) {
-            if (!separate) {
-                priorityClassName = new k8s.scheduling.v1.PriorityClass(`${name}-executor`, executorPriorityClassArgs(args.notebookNamespace), child).metadata.name;
-            }
-            new k8s.core.v1.ResourceQuota(`${name}-executor-pods`, executorQuotaArgs(executorNamespace, spark.maxExecutorPods, priorityClassName), child);
-        }
+        const gpuResources = [...new Set((gpu ?? []).map((p) => p.resourceName))];
+        this.userIsolation = pulumi
+            .all([args.imagePullSecretName, args.serviceAccountAnnotations, args.executorServiceAccountAnnotations])
+            .apply(([pullSecret, notebookAnnotations, executorAnnotations]) =>
+                userIsolationHookConfig({
+                    hubNamespace: platformNamespace,
+                    executorNamespacePrefix: prefix,
+                    spark,
+                    gpuResources,
+                    imagePullSecretName: pullSecret,
+                    notebookServiceAccountAnnotations: notebookAnnotations,
+                    executorServiceAccountAnnotations: executorAnnotations,
+                }),
+            );
 
         // Event-log volume ------------------------------------------------------------------------
         if (args.eventLog && !eventLogS3) {
@@ -274,7 +234,6 @@ export class SparkExecutors extends pulumi.ComponentResource {
             {
                 notebookNamespace: args.notebookNamespace,
                 spark,
-                executorNamespace: separateNamespace,
                 image: args.image,
                 gpuImage: args.gpuImage,
                 gpuPlacements: gpu,
@@ -282,7 +241,6 @@ export class SparkExecutors extends pulumi.ComponentResource {
                 uid: args.uid,
                 gid: args.gid,
                 imagePullSecretName: args.imagePullSecretName,
-                priorityClassName,
                 eventLogDir,
                 eventLogS3,
                 s3: args.s3,
@@ -294,7 +252,7 @@ export class SparkExecutors extends pulumi.ComponentResource {
 
         this.network = new SparkNetworkPolicies(
             `${name}-network`,
-            { notebookNamespace: args.notebookNamespace, executorNamespace: separateNamespace, spark, formerParent },
+            { notebookNamespace: args.notebookNamespace, spark, formerParent },
             child,
         );
 
@@ -322,10 +280,8 @@ export class SparkExecutors extends pulumi.ComponentResource {
             this.historyServerUrl = this.history.url;
         }
 
-        this.notebookServiceAccountName = NOTEBOOK_SERVICE_ACCOUNT;
-        this.executorServiceAccountName = EXECUTOR_SERVICE_ACCOUNT;
         this.wiring = {
-            serviceAccountName: NOTEBOOK_SERVICE_ACCOUNT,
+            userIsolation: this.userIsolation,
             configMapName: this.conf.configMapName,
             confDir: SPARK_CONF_DIR,
             env: { ...DRIVER_POD_ENV },
@@ -334,10 +290,8 @@ export class SparkExecutors extends pulumi.ComponentResource {
         };
         this.registerOutputs({
             wiring: this.wiring,
-            executorNamespace: this.executorNamespace,
             sparkDefaults: this.sparkDefaults,
-            notebookServiceAccountName: this.notebookServiceAccountName,
-            executorServiceAccountName: this.executorServiceAccountName,
+            executorNamespacePrefix: this.executorNamespacePrefix,
             historyServerUrl: this.historyServerUrl,
             eventLogVolume: this.eventLogVolume,
         });

@@ -4,4 +4,4 @@ const outputs = teamPlatform();
 
 export const hubUrl = outputs.hubUrl;
 export const imageRef = outputs.imageRef;
-export const sparkNamespace = outputs.sparkNamespace;
+export const executorNamespacePrefix = outputs.executorNamespacePrefix;

@@ -14,7 +14,7 @@ test("team-platform declares a complete platform in its own namespaces", async (
     await settle(recorder);
 
     expect(await valueOf(outputs.imageRef)).toMatch(/^localhost:30501\/team-a\/notebook@sha256:[a-f0-9]{64}$/);
-    expect(await valueOf(outputs.sparkNamespace)).toBe("team-a");
+    expect(outputs.executorNamespacePrefix).toBe("team-a-u");
     const namespaces = recorder.ofType("kubernetes:core/v1:Namespace").map((r) => r.inputs.metadata.name).sort();
     expect(namespaces).toEqual(["team-a"]);
     const k8sObjects = recorder.resources.filter((r) => kubernetesGvk(r.type));

@@ -7,7 +7,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { DataSciencePlatform } from "../../components";
 
-export function teamPlatform(): { hubUrl: pulumi.Output<string>; imageRef: pulumi.Output<string>; sparkNamespace: pulumi.Output<string> } {
+export function teamPlatform(): { hubUrl: pulumi.Output<string>; imageRef: pulumi.Output<string>; executorNamespacePrefix: string } {
     const config = new pulumi.Config();
     const platform = new DataSciencePlatform("team-a", {
         cluster: { provider: "kubeconfig", context: config.get("context"), namespace: "team-a" },
@@ -22,5 +22,5 @@ export function teamPlatform(): { hubUrl: pulumi.Output<string>; imageRef: pulum
         // The image is built from this repository's images/notebook.
         projectRoot: path.resolve(__dirname, "..", ".."),
     });
-    return { hubUrl: platform.hubUrl, imageRef: platform.imageRef, sparkNamespace: platform.spark.executorNamespace };
+    return { hubUrl: platform.hubUrl, imageRef: platform.imageRef, executorNamespacePrefix: platform.spark.executorNamespacePrefix };
 }
