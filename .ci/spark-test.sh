@@ -45,6 +45,8 @@ HISTORY_SECS=120
 
 # What the downward API gives the notebook pod: z2jh names a user's pod jupyter-<user>.
 NOTEBOOK_POD_NAME=jupyter-admin
+# The executor namespace the hub gives the dev stack's user admin: <cluster.namespace>-u-<user>.
+EXECUTOR_NAMESPACE=ds-platform-u-admin
 NOTEBOOK_POD_IP=127.0.0.1
 EXECUTORS=2
 MASTER_PORT=19077
@@ -189,11 +191,14 @@ if ! [[ "$DRIVER_PORT" =~ ^[0-9]+$ && "$DRIVER_BM_PORT" =~ ^[0-9]+$ && "$EXEC_CO
   fail "the generated conf lacks fixed driver ports or executor sizes"
   finish
 fi
-if [ "$(conf spark.driver.host)" = '${env:POD_IP}' ] && [ "$(conf spark.kubernetes.driver.pod.name)" = '${env:POD_NAME}' ]; then
-  pass "the conf names the driver by \${env:POD_IP} and \${env:POD_NAME}"
+if [ "$(conf spark.driver.host)" = '${env:POD_IP}' ] && [ "$(conf spark.kubernetes.namespace)" = '${env:SPARK_EXECUTOR_NAMESPACE}' ] &&
+  ! conf spark.kubernetes.driver.pod.name >/dev/null; then
+  pass "the conf names the driver by \${env:POD_IP} and the user's executor namespace by \${env:SPARK_EXECUTOR_NAMESPACE}, and no driver pod (executors live in another namespace)"
 else
-  fail "spark.driver.host / spark.kubernetes.driver.pod.name: $(conf spark.driver.host) / $(conf spark.kubernetes.driver.pod.name)"
+  fail "spark.driver.host / spark.kubernetes.namespace: $(conf spark.driver.host) / $(conf spark.kubernetes.namespace); spark.kubernetes.driver.pod.name: $(conf spark.kubernetes.driver.pod.name)"
 fi
+# What the hub sets in the user's pod (components/hub/python/user_isolation.py): the user's executor namespace.
+DRIVER_ENV+=(-e "SPARK_EXECUTOR_NAMESPACE=$EXECUTOR_NAMESPACE")
 
 X='d.executorContainer'
 if [ "$(json "$EXPECT" "$X.image === d.imageRef && JSON.stringify($X.args) === '[\"executor\"]'")" = true ] &&
@@ -273,10 +278,9 @@ for key in ["spark.master", "spark.submit.deployMode", "spark.driver.host", "spa
             "spark.kubernetes.container.image", "spark.kubernetes.driver.pod.name",
             "spark.dynamicAllocation.enabled"]:
     say("CONF " + key, conf.get(key, ""))
-# Spark's Kubernetes backend reads the pod name through its typed entry, which resolves ${env:...}.
+# Spark's Kubernetes backend reads the namespace through its typed entry, which resolves ${env:...}.
 k8s = sc._jvm.org.apache.spark.deploy.k8s.Config
-pod_name = conf.get(k8s.KUBERNETES_DRIVER_POD_NAME())
-say("RESOLVED spark.kubernetes.driver.pod.name", pod_name.get() if pod_name.isDefined() else "")
+say("RESOLVED spark.kubernetes.namespace", conf.get(k8s.KUBERNETES_NAMESPACE()))
 say("RPC_ADDRESS", jsc.env().rpcEnv().address().hostPort())
 bm = jsc.env().blockManager().blockManagerId()
 say("BLOCK_MANAGER", "%s:%d" % (bm.host(), bm.port()))
@@ -382,7 +386,7 @@ check_fact() {  # check_fact KEY EXPECTED DESCRIPTION
 }
 check_fact ENV_SPARK_CONF_DIR "$CONF_PATH" "the driver's SPARK_CONF_DIR is the mount point"
 check_fact "CONF spark.driver.host" "$NOTEBOOK_POD_IP" "spark.driver.host resolved from \${env:POD_IP}"
-check_fact "RESOLVED spark.kubernetes.driver.pod.name" "$NOTEBOOK_POD_NAME" "spark.kubernetes.driver.pod.name resolved from \${env:POD_NAME}"
+check_fact "RESOLVED spark.kubernetes.namespace" "$EXECUTOR_NAMESPACE" "spark.kubernetes.namespace resolved from \${env:SPARK_EXECUTOR_NAMESPACE}"
 check_fact "CONF spark.submit.deployMode" client "spark.submit.deployMode"
 check_fact "CONF spark.kubernetes.container.image" "$IMAGE_REF" "spark.kubernetes.container.image is the stack's image ref"
 check_fact "CONF spark.driver.bindAddress" "$(conf spark.driver.bindAddress)" "spark.driver.bindAddress as generated"

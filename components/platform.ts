@@ -3,6 +3,7 @@
  * cluster -> registry -> notebook image -> Spark executors -> JupyterHub, and GPU pools -> hub
  * profiles and Spark executor templates.
  */
+import { podSecurityLabels } from "./shared/security";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
@@ -111,6 +112,14 @@ export function sparkBucketRoles(
     };
 }
 
+/**
+ * Pod Security Admission of the platform namespace: every pod there (the chart's hub, proxy,
+ * schedulers, pullers and placeholders; notebooks; registry, history server, models) meets the
+ * `restricted` standard, so the API server refuses any that does not. Executor namespaces enforce
+ * it too (userIsolation.ts).
+ */
+export const PLATFORM_NAMESPACE_POD_SECURITY = podSecurityLabels("restricted");
+
 export class DataSciencePlatform extends pulumi.ComponentResource {
     /** The validated, fully defaulted configuration the platform was built from. */
     public readonly config: PlatformConfig;
@@ -199,7 +208,7 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
 
         const namespace = new k8s.core.v1.Namespace(
             `${name}-namespace`,
-            { metadata: { name: namespaceName, labels: { "app.kubernetes.io/part-of": "ds-platform" } } },
+            { metadata: { name: namespaceName, labels: { "app.kubernetes.io/part-of": "ds-platform", ...PLATFORM_NAMESPACE_POD_SECURITY } } },
             k8sOpts,
         );
         this.namespace = namespace.metadata.name;

@@ -24,7 +24,8 @@ export const KUBERNETES_SPEC = "kubernetes/v1.35.0-swagger.json";
 
 /**
  * The API group/versions whose kinds are kept (core is ""): those the stacks declare (core, apps,
- * networking.k8s.io, rbac.authorization.k8s.io, scheduling.k8s.io and storage.k8s.io, all v1) and
+ * networking.k8s.io, rbac.authorization.k8s.io, scheduling.k8s.io, storage.k8s.io and
+ * admissionregistration.k8s.io for the executor namespaces' ValidatingAdmissionPolicies, all v1) and
  * the other stable workload APIs a component could add (batch/v1 Jobs, policy/v1 disruption budgets,
  * autoscaling/v2). CRDs (apiextensions) and the cluster-internal APIs are left out: nothing in the
  * project declares them, and a kind outside this list fails validation as "not in the spec".
@@ -39,6 +40,7 @@ export const KEPT_GROUP_VERSIONS = [
     "rbac.authorization.k8s.io/v1",
     "scheduling.k8s.io/v1",
     "storage.k8s.io/v1",
+    "admissionregistration.k8s.io/v1",
 ];
 
 interface Source {

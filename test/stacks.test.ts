@@ -9,6 +9,7 @@ import { kubernetesGvk, validateKubernetesObject } from "./helpers/kubeSchema";
 import { isSecret, plainStrings, unwrapSecrets, valueOf } from "./helpers/mocks";
 import { committedStacks, renderStack, RenderedStack, stackConfig, TEST_SECRETS } from "./helpers/render";
 import { validateZ2jhValues } from "./helpers/z2jhSchema";
+import { restrictedViolations } from "./helpers/podSecurity";
 
 const DIGEST_REF = /^[^\s@]+@sha256:[a-f0-9]{64}$/;
 
@@ -47,6 +48,22 @@ describe.each(committedStacks())("stack %s", (stack) => {
             return validateKubernetesObject(obj).map((e) => `${r.type} ${r.name}: ${e}`);
         });
         expect(problems).toEqual([]);
+    });
+
+    it("declares only pods that pass the Pod Security level their namespace enforces, where that is restricted", () => {
+        const enforced = new Map(
+            rendered.resources
+                .filter((r) => r.type === "kubernetes:core/v1:Namespace")
+                .map((r) => [r.inputs.metadata.name, r.inputs.metadata.labels?.["pod-security.kubernetes.io/enforce"]] as const),
+        );
+        expect(enforced.get("ds-platform")).toBeDefined();
+        const workloads = rendered.resources
+            .filter((r) => kubernetesGvk(r.type))
+            .map((r) => ({ r, obj: unwrapSecrets(r.inputs) }))
+            .filter(({ r, obj }) => obj.spec?.template?.spec && enforced.get(obj.metadata?.namespace) === "restricted" && /^kubernetes:(apps|batch)\//.test(r.type));
+        for (const { r, obj } of workloads) {
+            expect({ workload: r.name, problems: restrictedViolations(obj.spec.template.spec) }).toEqual({ workload: r.name, problems: [] });
+        }
     });
 
     it("hands JupyterHub values that pass the z2jh 4.4.0 schema and profile checks", () => {

@@ -223,7 +223,21 @@ export function sparkRules(spark: SparkConfig, ctx: SparkContext): RuleProblem[]
     const problems: RuleProblem[] = [];
     const issue = (path: Path, problem: string, more: { allowed?: string; fix?: string } = {}) => problems.push({ path: ["spark", ...path], problem, ...more });
     if (spark.namespace !== undefined && spark.namespace === ctx.notebookNamespace) {
-        issue(["namespace"], "is the notebook namespace (cluster.namespace)", { fix: "leave spark.namespace unset to run executors beside the notebooks" });
+        issue(["namespace"], "is the notebook namespace (cluster.namespace): executor namespaces <spark.namespace>-<user> would sit among the platform's own names", {
+            fix: "choose another prefix, or leave spark.namespace unset for <cluster.namespace>-u",
+        });
+    }
+    const cap = spark.maxExecutorPods;
+    if (cap > 0 && cap < spark.dynamicAllocation.maxExecutors) {
+        issue(["maxExecutorPods"], `(${cap}, per user) is below spark.dynamicAllocation.maxExecutors (${spark.dynamicAllocation.maxExecutors}): a session could never reach its maximum`, {
+            allowed: `0 (no cap) or at least ${spark.dynamicAllocation.maxExecutors}`,
+            fix: "raise spark.maxExecutorPods or lower spark.dynamicAllocation.maxExecutors",
+        });
+    }
+    if (spark.gpuExecutors.enabled && spark.maxExecutorGpus < spark.gpuExecutors.gpusPerExecutor) {
+        issue(["maxExecutorGpus"], `(${spark.maxExecutorGpus}, per user) is below spark.gpuExecutors.gpusPerExecutor (${spark.gpuExecutors.gpusPerExecutor}): no GPU executor could start`, {
+            allowed: `at least ${spark.gpuExecutors.gpusPerExecutor}`,
+        });
     }
     if (spark.dynamicAllocation.minExecutors > spark.dynamicAllocation.maxExecutors) {
         issue(["dynamicAllocation", "minExecutors"], "must not exceed maxExecutors");

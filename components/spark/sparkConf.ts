@@ -101,6 +101,7 @@ export interface PolicyRule {
     apiGroups: string[];
     resources: string[];
     verbs: string[];
+    resourceNames?: string[];
 }
 
 /**

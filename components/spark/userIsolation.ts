@@ -13,7 +13,8 @@
  *   Security Standard (Pod Security Admission labels).
  * - The hub creates the per-user objects before each spawn, from templates rendered here with
  *   placeholders; a second policy confines what the hub may write to its own namespace and the
- *   executor namespaces it labels.
+ *   executor namespaces it labels. Executor namespaces are owned by the driver ClusterRole, so the
+ *   garbage collector deletes them when the platform is destroyed.
  */
 import type * as k8s from "@pulumi/kubernetes";
 import { SparkConfig } from "../config/config";
@@ -118,6 +119,8 @@ export interface UserIsolationHookConfig {
     notebookServiceAccount: string;
     executorNamespaceEnv: string;
     fieldManager: string;
+    /** The driver's ClusterRole: bound in each executor namespace, and the namespaces' owner. */
+    driverClusterRole: string;
     /** Copied from the platform namespace into each executor namespace. */
     pullSecretName?: string;
     /** Applied in this order before every spawn. */
@@ -291,6 +294,7 @@ export function userIsolationHookConfig(i: UserIsolationInput): UserIsolationHoo
         notebookServiceAccount: NOTEBOOK_SERVICE_ACCOUNT_TEMPLATE,
         executorNamespaceEnv: EXECUTOR_NAMESPACE_ENV,
         fieldManager: HUB_FIELD_MANAGER,
+        driverClusterRole: driverClusterRoleName(i.hubNamespace),
         ...(i.imagePullSecretName ? { pullSecretName: i.imagePullSecretName } : {}),
         objects: perUserObjects(i).map((manifest) => ({
             path: collectionPath(manifest as { apiVersion: string; kind: string; metadata: { namespace?: string } }),
@@ -314,20 +318,25 @@ export function driverClusterRoleArgs(hubNamespace: string, onDemandPvc: boolean
 
 /**
  * What the hub needs beyond the chart's Role: create and update the per-user objects (server-side
- * apply: get, create, patch), bind only the driver ClusterRole, copy the pull secret (create and
- * patch, never read outside its namespace), and delete what Spark leaves behind. The hub-scope
- * admission policy confines all of it to the platform namespace and the executor namespaces.
+ * apply: create, patch), bind only the driver ClusterRole, copy the pull secret (create, patch), and
+ * delete what Spark leaves behind. Writes go through admission, and the hub-scope admission policy
+ * confines all of them to the platform namespace and the executor namespaces; a patch returns the
+ * object, so that is also the only place the hub could read a Secret through these rights.
  */
 export function hubClusterRoleRules(hubNamespace: string): PolicyRule[] {
-    const apply = ["get", "create", "patch"];
+    // Server-side apply of an object that may not exist yet needs create and patch; reading is
+    // needed only for namespaces (the hub checks a namespace of that name is the user's).
+    const apply = ["create", "patch"];
     return [
-        { apiGroups: [""], resources: ["namespaces", "serviceaccounts", "resourcequotas"], verbs: apply },
+        { apiGroups: [""], resources: ["namespaces"], verbs: ["get", ...apply] },
+        { apiGroups: [""], resources: ["serviceaccounts", "resourcequotas"], verbs: apply },
         { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: apply },
         { apiGroups: ["rbac.authorization.k8s.io"], resources: ["rolebindings"], verbs: apply },
         { apiGroups: [""], resources: ["secrets"], verbs: ["create", "patch"] },
         { apiGroups: [""], resources: ["pods", "configmaps", "persistentvolumeclaims"], verbs: ["deletecollection"] },
-        { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["bind"], resourceNames: [driverClusterRoleName(hubNamespace)] },
-    ] as PolicyRule[];
+        // get: executor namespaces are owned by the driver ClusterRole, so deleting the platform deletes them.
+        { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["get", "bind"], resourceNames: [driverClusterRoleName(hubNamespace)] },
+    ];
 }
 
 export function hubClusterRoleArgs(hubNamespace: string): k8s.rbac.v1.ClusterRoleArgs {

@@ -19,6 +19,12 @@ test("team-platform declares a complete platform in its own namespaces", async (
     expect(namespaces).toEqual(["team-a"]);
     const k8sObjects = recorder.resources.filter((r) => kubernetesGvk(r.type));
     expect(k8sObjects.flatMap((r) => validateKubernetesObject(unwrapSecrets(r.inputs)))).toEqual([]);
+    // Cluster-scoped objects are named after the platform namespace, so two platforms share a cluster without clashing.
+    const clusterScoped = k8sObjects.filter((r) => r.inputs.metadata.namespace === undefined && !r.type.endsWith(":Namespace"));
+    expect(clusterScoped.length).toBeGreaterThan(0);
+    for (const r of clusterScoped) {
+        expect({ type: r.type, name: r.inputs.metadata.name }).toEqual({ type: r.type, name: expect.stringMatching(/^team-a-/) });
+    }
     const image = recorder.one("docker-build:index:Image");
     expect(image.inputs.buildArgs).toMatchObject({ NB_UID: "2000", NB_GID: "2000" });
 });

@@ -18,6 +18,20 @@ function urnWith(name: string, type: string, parentUrn?: string): string {
     return `${PREFIX}${parentUrn ? `${parentUrn.split("::")[2]}$` : ""}${type}::${name}`;
 }
 
+/**
+ * Deleted on purpose by per-user Spark isolation: the shared notebook and executor ServiceAccounts, the
+ * driver's Role and RoleBinding in one shared executor namespace, and the NetworkPolicies that let every
+ * executor reach every driver. Each user's are created by the hub instead (components/spark/userIsolation.ts).
+ */
+const RETIRED_BY_USER_ISOLATION = [
+    "kubernetes:core/v1:ServiceAccount::prod-spark-executor-sa",
+    "kubernetes:core/v1:ServiceAccount::prod-spark-notebook-sa",
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy::prod-spark-driver-ingress",
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy::prod-spark-executors",
+    "kubernetes:rbac.authorization.k8s.io/v1:Role::prod-spark-driver",
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding::prod-spark-driver",
+];
+
 const nameOf = (urn: string) => urn.split("::").slice(3).join("::");
 const typeOf = (urn: string) => urn.split("::")[2].split("$").pop()!;
 
@@ -82,11 +96,11 @@ describe("the prod stack after the AWS split", () => {
         aliases = new Map(await Promise.all([...declared.keys()].map(async (label) => [label, await all(label)] as const)));
     });
 
-    it("declares or aliases every resource an existing prod stack holds, each to exactly one resource", () => {
+    it("declares or aliases every resource an existing prod stack holds, each to exactly one resource, except those retired on purpose", () => {
         const current = new Set(urns.values());
         const claims = (urn: string) => [...aliases.entries()].filter(([, as]) => as.includes(urn)).map(([label]) => label);
         const lost = BEFORE.filter((urn) => !current.has(urn) && claims(urn).length === 0);
-        expect(lost).toEqual([]);
+        expect(lost.map((u) => `${typeOf(u)}::${nameOf(u)}`).sort()).toEqual([...RETIRED_BY_USER_ISOLATION].sort());
         const contested = BEFORE.filter((urn) => !current.has(urn) && claims(urn).length > 1).map((urn) => [urn, claims(urn)]);
         expect(contested).toEqual([]);
     });

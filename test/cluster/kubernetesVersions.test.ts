@@ -23,6 +23,7 @@ import {
     userSchedulerPin,
     versionPins,
 } from "../../components/cluster/kubernetesVersions";
+import { driverClusterRoleName, hubClusterRoleName } from "../../components/spark/userIsolation";
 import { checks } from "../../policy/policies";
 import { kubernetesGvk, validateKubernetesObject } from "../helpers/kubeSchema";
 import { RecordedResource, settle, setupMocks, unwrapSecrets } from "../helpers/mocks";
@@ -217,6 +218,8 @@ describe("a kubeconfig cluster of a given minor", () => {
         const plain = await renderStack("dev", { secrets: TEST_SECRETS.dev, overrides: { hub } });
         const plainRelease = plain.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && /jupyterhub/.test(String(r.inputs.chart)))!;
         expect(unwrapSecrets(plainRelease.inputs.values).scheduling.userScheduler).toEqual({ enabled: true });
-        expect(resources(plain.resources, "ClusterRole")).toEqual([]);
+        // No RBAC beyond the chart's for the user-scheduler: the only ClusterRoles are Spark's (the driver's, bound per user, and the hub's).
+        expect(resources(plain.resources, "ClusterRole").map((r) => r.inputs.metadata.name).sort()).toEqual([driverClusterRoleName("ds-platform"), hubClusterRoleName("ds-platform")].sort());
+        expect(resources(plain.resources, "ClusterRoleBinding").map((r) => r.inputs.roleRef.name)).toEqual([hubClusterRoleName("ds-platform")]);
     });
 });

@@ -5,13 +5,17 @@
  * toleration and gets the device the kubelet allocated, that CPU profiles never land there, that
  * Spark's GPU executors (spark-gpu.conf) land there and Spark assigns them the allocated device,
  * and that running out of GPUs leaves the next GPU pod Pending with the scheduler's reason while
- * everything else goes on.
+ * everything else goes on. GPU executors run in their user's executor namespace (the GPU notebook
+ * pod's SPARK_EXECUTOR_NAMESPACE), under that user's quota: requests.nvidia.com/gpu of the
+ * ResourceQuota spark-executors (spark.maxExecutorGpus) must leave room for the two GPU executors
+ * the out-of-GPUs check has one user ask for, or the second would be refused by the quota instead
+ * of waiting for the scheduler; the suite checks that first.
  *
  * What this cannot show without a GPU: CUDA, the driver, device isolation (/dev/nvidia*), and the
  * NVIDIA container toolkit's own injection of nvidia-smi, for which fake-gpu stands in.
  */
 import { execFileSync } from "child_process";
-import { deployedExecutorNamespace, events, sparkTierSkipReason, nodes, pods, waitNoPods, waitRunning } from "./helpers/cluster";
+import { events, executorNamespaceOf, NOTEBOOK_CONTAINER, nodes, pods, sparkTierSkipReason, waitNoPods, waitRunning } from "./helpers/cluster";
 import { e2eEnv, figure, waitFor } from "./helpers/env";
 import { Kernel } from "./helpers/kernel";
 import { Kubectl } from "./helpers/kube";
@@ -47,14 +51,15 @@ const suite = gpuNodesAtLoad.length > 0 ? describe : describe.skip;
 if (gpuNodesAtLoad.length === 0) {
     console.log(`gpu.test.ts: skipped: ${tierSkip ?? `no node carries ${GPU_POOL_LABEL} (on the CI cluster, .ci/cluster/extras.sh up adds one with fake GPUs)`}`);
 }
-const executorNamespace = deployedExecutorNamespace(env.kubectl, env.namespace) ?? env.namespace;
-const executorKube = new Kubectl(env.kubectl, executorNamespace);
 
 let stack: SparkStack;
 let profile: Profile;
 let gpuNode = "";
 let gpusOnNode = 0;
 let gpuPod: any;
+/** GPU_USER's executor namespace, where that user's GPU executors run, and kubectl there. */
+let executorNamespace = "";
+let executorKube: Kubectl;
 let gpuKernel: Kernel | undefined;
 let notebookDevices: string[] = [];
 let gpuApp = "";
@@ -91,8 +96,10 @@ suite("GPU placement", () => {
         const started = await servers.start(GPU_USER, profile.slug);
         figure("spawn_gpu_profile_seconds", started.seconds);
         gpuPod = started.pod;
+        executorNamespace = executorNamespaceOf(gpuPod);
+        executorKube = new Kubectl(env.kubectl, executorNamespace);
         const spec = gpuPod.spec;
-        const c = spec.containers.find((x: any) => x.name === "notebook");
+        const c = spec.containers.find((x: any) => x.name === NOTEBOOK_CONTAINER);
         console.log(`${GPU_USER}: pod ${gpuPod.metadata.name} on ${spec.nodeName} in ${started.seconds.toFixed(1)} s; limits ${JSON.stringify(c.resources.limits)}`);
         expect(spec.nodeName).toBe(gpuNode);
         expect(c.resources.limits[GPU_RESOURCE]).toBe(String(profile.gpus));
@@ -123,7 +130,7 @@ e2e_out({"visible": os.environ.get("NVIDIA_VISIBLE_DEVICES"),
         figure("spawn_cpu_profile_seconds", started.seconds);
         const all = await pods(kube, "component=singleuser-server");
         for (const pod of all) {
-            const c = pod.spec.containers.find((x: any) => x.name === "notebook");
+            const c = pod.spec.containers.find((x: any) => x.name === NOTEBOOK_CONTAINER);
             const gpus = Number(c?.resources?.limits?.[GPU_RESOURCE] ?? 0);
             if (gpus === 0) {
                 expect([pod.metadata.name, pod.spec.nodeName]).not.toEqual([pod.metadata.name, gpuNode]);
@@ -138,6 +145,17 @@ e2e_out({"visible": os.environ.get("NVIDIA_VISIBLE_DEVICES"),
     test("GPU executors (spark-gpu.conf) land on the GPU node and Spark assigns them the allocated device", async () => {
         if (!stack.gpu || !stack.gpuExecutorTemplate) {
             throw new Error("the stack has no spark-gpu.conf: set spark.gpuExecutors.enabled (and image.gpu) for this suite");
+        }
+        // The user's quota caps the GPUs of that user's executors: the next test has one running and a
+        // second asked for (Pending on the full node), so it must admit two executors' worth.
+        const perExecutor = Number(stack.gpu.get("spark.executor.resource.gpu.amount"));
+        const quota = await executorKube.json(["get", "resourcequota", "spark-executors"]);
+        const quotaGpus = Number(quota.spec.hard?.[`requests.${GPU_RESOURCE}`]);
+        console.log(`quota spark-executors in ${executorNamespace}: hard ${JSON.stringify(quota.spec.hard)}, used ${JSON.stringify(quota.status?.used ?? {})}; ${perExecutor} GPU(s) per executor`);
+        expect(quotaGpus).toBeGreaterThanOrEqual(2 * perExecutor);
+        // And two executor pods (spark.maxExecutorPods; no `pods` entry: no cap).
+        if (quota.spec.hard?.pods !== undefined) {
+            expect(Number(quota.spec.hard.pods)).toBeGreaterThanOrEqual(2);
         }
         // One GPU executor kept for the rest of the suite (a user may raise minExecutors in a notebook).
         const r = await gpuKernel!.json(startSession({ appName: "e2e-gpu", gpuConf: GPU_CONF, conf: { "spark.dynamicAllocation.minExecutors": "1" }, limitSeconds: 300 }), 360);

@@ -1,22 +1,39 @@
 /**
  * The NetworkPolicies of the deployed stack, enforced by the cluster's policy controller: what is
- * allowed connects, what is denied is refused or times out within the probe's bound. Probes run
- * where the policy applies: in notebook kernels (as a user's code), in Spark tasks on real executor
- * pods, and (kubectl exec) in the hub, the proxy and two probe pods of the notebook image, one
- * without the platform's labels and one carrying the executor label. Every target is a pod or
- * Service address of this cluster.
+ * allowed connects, what is denied is refused or times out within the probe's bound. Two users: A
+ * runs a Spark session with two executors in A's executor namespace; B runs none, but B's kernel
+ * listens on the Spark driver and block-manager ports, so probes to B's "driver" have something to
+ * reach. Probes run where the policy applies: in notebook kernels (as a user's code), in Spark tasks
+ * on A's real executor pods, and (kubectl exec) in the hub, the proxy and two probe pods of the
+ * notebook image: one in the platform namespace without the platform's labels, and one that the
+ * API server admits into B's executor namespace as an executor (executor label, ServiceAccount
+ * spark-executor, the image by digest, the platform's UID and GID, `restricted`), i.e. one of B's
+ * executors as far as the policies go. Every target is a pod or Service address of this cluster.
  *
- * Egress to the cloud metadata address and to public addresses is checked without sending a packet
- * there: in the policy objects, and (on a node whose firewall this process can read, such as the CI
- * cluster's kube-router) in the ipsets the controller programmed, with `ipset test` lookups.
+ * Allowed: hub and proxy to notebooks; A's driver and A's executors both ways on the Spark ports,
+ * and A's executors to each other; B's driver to B's executor and back; DNS. Denied: a pod without
+ * the platform's labels to drivers and executors; executors to the hub, the Kubernetes API and
+ * other private addresses; notebooks of two users to each other; across users, B's notebook to A's
+ * executors, A's executors to B's driver ports, B's executor to A's driver and executors, A's
+ * driver to B's executor. The policy objects: `spark-executors` in each user's executor namespace
+ * (every pod there), `spark-driver-<user>` in the platform namespace, only `spark-driver-egress` of
+ * the stack's own Spark policies in the platform namespace.
+ *
+ * Notebook pods carry no privileged init container that blocks the cloud metadata address (they
+ * pass the `restricted` Pod Security Standard); the chart's `singleuser` NetworkPolicy denies that
+ * address. Egress to the metadata address and to public addresses is checked without sending a
+ * packet there: in the policy objects, and (on a node whose firewall this process can read, such as
+ * the CI cluster's kube-router) in the ipsets the controller programmed, with `ipset test` lookups.
+ *
+ * Applies with either layout of executor namespaces (default or spark.namespace).
  */
 import { execFile } from "child_process";
-import { EXECUTOR_SERVICE_ACCOUNT, PRIVATE_IPV4, SPARK_DRIVER_LABELS, SPARK_EXECUTOR_LABELS } from "../../components/spark/sparkConf";
-import { apply, deployedExecutorNamespace, pods, sparkTierSkipReason, waitRunning } from "./helpers/cluster";
+import { EXECUTOR_SERVICE_ACCOUNT, EXECUTORS_OF_LABEL, PRIVATE_IPV4, SPARK_DRIVER_LABELS, SPARK_EXECUTOR_LABELS, USER_LABEL } from "../../components/spark/sparkConf";
+import { apply, executorNamespaceOf, pods, sparkTierSkipReason, waitRunning } from "./helpers/cluster";
 import { e2eEnv } from "./helpers/env";
 import { Kernel } from "./helpers/kernel";
 import { Kubectl } from "./helpers/kube";
-import { denied, describeProbe, probeFromNodePod, probeFromPythonPod, probePod, ProbeResult } from "./helpers/net";
+import { denied, describeProbe, executorProbePod, kernelListener, probeFromNodePod, probeFromPythonPod, probePod, ProbeResult } from "./helpers/net";
 import { PRELUDE, startSession } from "./helpers/pyspark";
 import { Servers } from "./helpers/servers";
 import { confInt, readSparkStack, SparkStack, sparkProfile } from "./helpers/stack";
@@ -24,9 +41,12 @@ import { confInt, readSparkStack, SparkStack, sparkProfile } from "./helpers/sta
 const env = e2eEnv();
 const kube = new Kubectl(env.kubectl, env.namespace);
 const servers = new Servers(env, kube);
+/** Users whose names are already Kubernetes names: KubeSpawner's safe slug of each is the name itself. */
 const USER_A = process.env.E2E_NET_USER_A || "e2e-net-a";
 const USER_B = process.env.E2E_NET_USER_B || "e2e-net-b";
+/** In the platform namespace, without the platform's labels. */
 const PLAIN = "e2e-probe-plain";
+/** In B's executor namespace, admitted as one of B's executors. */
 const EXECUTOR_LIKE = "e2e-probe-executor-label";
 const PROBE_PORT = 8080;
 /** A second port of the probe pods: the API server's, which the driver egress policy opens by port alone. */
@@ -36,18 +56,27 @@ const HUB_API_PORT = 8081;
 /** Addresses for ipset lookups only: never connected to. TEST-NET-2 (RFC 5737) stands for "public". */
 const PUBLIC_SAMPLE = "198.51.100.7";
 const METADATA = "169.254.169.254";
+/** The init container z2jh adds when singleuser.cloudMetadata.blockWithIptables is on (privileged, NET_ADMIN). */
+const METADATA_BLOCKER = /network-tools|block-cloud-metadata/;
 
 const tierSkip = sparkTierSkipReason();
-const executorNamespace = tierSkip ? undefined : deployedExecutorNamespace(env.kubectl, env.namespace);
-const applies = !tierSkip && (executorNamespace === undefined || executorNamespace === env.namespace);
-const suite = applies ? describe : describe.skip;
-if (!applies) {
-    console.log(`network.test.ts: skipped: ${tierSkip ?? `executors run in ${executorNamespace}; this suite checks executors beside the notebooks`}`);
+const suite = tierSkip ? describe.skip : describe;
+if (tierSkip) {
+    console.log(`network.test.ts: skipped: ${tierSkip}`);
 }
 
 let stack: SparkStack;
 let podA: any;
 let podB: any;
+/** The users' labels (KubeSpawner's safe slugs) and executor namespaces, and kubectl there. */
+let slugA = "";
+let slugB = "";
+let nsA = "";
+let nsB = "";
+let executorsA: Kubectl;
+let executorsB: Kubectl | undefined;
+let executorPodsA: any[] = [];
+let executorLikeIp = "";
 let kernelA: Kernel;
 let kernelB: Kernel;
 let driverPort = 0;
@@ -110,15 +139,24 @@ suite("network policies, enforced", () => {
         const [a, b] = await Promise.all([servers.start(USER_A, sparkProfile(stack).slug), servers.start(USER_B, undefined)]);
         podA = a.pod;
         podB = b.pod;
-        for (const [name, labels] of [
-            [PLAIN, {}],
-            [EXECUTOR_LIKE, { ...SPARK_EXECUTOR_LABELS }],
-        ] as const) {
-            await kube.run(["delete", "pod", name, "--ignore-not-found", "--wait=true", "--timeout=60s"]);
-            await apply(kube, probePod(name, env.image, labels, env.uid, env.gid, [PROBE_PORT, API_LIKE_PORT]));
-        }
-        await waitRunning(kube, "app.kubernetes.io/name=ds-platform-e2e-probe", 2, "the probe pods", 180);
+        slugA = podA.metadata.labels[USER_LABEL];
+        slugB = podB.metadata.labels[USER_LABEL];
+        nsA = executorNamespaceOf(podA);
+        nsB = executorNamespaceOf(podB);
+        executorsA = new Kubectl(env.kubectl, nsA);
+        executorsB = new Kubectl(env.kubectl, nsB);
+        expect([slugA, nsA]).toEqual([USER_A, `${stack.executorNamespacePrefix}-${USER_A}`]);
+        expect([slugB, nsB]).toEqual([USER_B, `${stack.executorNamespacePrefix}-${USER_B}`]);
+        // The plain probe beside the notebooks; the executor-like one in B's namespace (A's quota is
+        // taken by A's two executors, and as B's executor it probes across users).
+        await kube.run(["delete", "pod", PLAIN, "--ignore-not-found", "--wait=true", "--timeout=60s"]);
+        await apply(kube, probePod(PLAIN, env.image, {}, env.uid, env.gid, [PROBE_PORT, API_LIKE_PORT]));
+        await executorsB.run(["delete", "pod", EXECUTOR_LIKE, "--ignore-not-found", "--wait=true", "--timeout=60s"]);
+        await apply(executorsB, executorProbePod(EXECUTOR_LIKE, nsB, env.image, env.uid, env.gid, [PROBE_PORT, API_LIKE_PORT, bmPort]));
+        await waitRunning(kube, "app.kubernetes.io/name=ds-platform-e2e-probe", 1, "the plain probe pod", 180);
+        await waitRunning(executorsB, "app.kubernetes.io/name=ds-platform-e2e-probe", 1, `the executor-like probe pod in ${nsB}`, 180);
         plainIp = (await kube.json(["get", "pod", PLAIN])).status.podIP;
+        executorLikeIp = (await executorsB.json(["get", "pod", EXECUTOR_LIKE])).status.podIP;
         const hub = (await pods(kube, "component=hub"))[0];
         hubIp = hub.status.podIP;
         hubServiceIp = (await kube.json(["get", "service", "hub"])).spec.clusterIP;
@@ -130,17 +168,22 @@ suite("network policies, enforced", () => {
         // Two executors that stay for the whole suite (a user may raise minExecutors in a notebook).
         const max = confInt(stack.defaults, "spark.dynamicAllocation.maxExecutors");
         const s = await kernelA.json(startSession({ appName: "e2e-network", conf: { "spark.dynamicAllocation.minExecutors": String(max) }, limitSeconds: 300 }), 360);
-        const running = await waitRunning(kube, `spark-app-selector=${s.app},spark-role=executor`, max, `${max} executors of ${s.app}`, 240);
-        executorIps = running.map((p) => p.status.podIP);
-        await kernelB.json(`${PRELUDE}\ne2e_out(None)`, 30);
-        console.log(`A ${podA.status.podIP} (driver ${driverPort}/${bmPort}), B ${podB.status.podIP}, executors ${executorIps.join(", ")}, hub ${hubIp} (service ${hubServiceIp}), API ${apiServiceIp}, plain probe ${plainIp}`);
+        executorPodsA = await waitRunning(executorsA, `spark-app-selector=${s.app},spark-role=executor`, max, `${max} executors of ${s.app} in ${nsA}`, 240);
+        executorIps = executorPodsA.map((p) => p.status.podIP);
+        // B runs no Spark: its kernel listens on the driver's ports instead, as B's driver would.
+        await kernelB.json(`${PRELUDE}\n${kernelListener([driverPort, bmPort])}\ne2e_out(None)`, 30);
+        console.log(
+            `A ${podA.status.podIP} (driver ${driverPort}/${bmPort}; executors in ${nsA}: ${executorIps.join(", ")}), B ${podB.status.podIP} (listening on ${driverPort}/${bmPort}; ` +
+                `executor-like probe in ${nsB}: ${executorLikeIp}), hub ${hubIp} (service ${hubServiceIp}), API ${apiServiceIp}, plain probe ${plainIp}`,
+        );
     }, 20 * 60 * 1000);
 
     afterAll(async () => {
         for (const k of kernels) {
             await k.shutdown().catch(() => undefined);
         }
-        await kube.run(["delete", "pod", PLAIN, EXECUTOR_LIKE, "--ignore-not-found", "--wait=false"]).catch(() => undefined);
+        await kube.run(["delete", "pod", PLAIN, "--ignore-not-found", "--wait=false"]).catch(() => undefined);
+        await executorsB?.run(["delete", "pod", EXECUTOR_LIKE, "--ignore-not-found", "--wait=false"]).catch(() => undefined);
         await servers.close();
     }, 120_000);
 
@@ -177,8 +220,39 @@ suite("network policies, enforced", () => {
                 expectConnected(`executor ${host}`, r);
             }
         }
-        // A pod carrying the executor label is let in like an executor: the control for the next test.
-        expectConnected(EXECUTOR_LIKE, await probeFromPythonPod(kube, EXECUTOR_LIKE, "probe", podA.status.podIP, driverPort));
+        // A pod the API server admitted as an executor of B is let in to B's driver ports like one, and
+        // B's driver reaches its block manager: the controls for the denials below.
+        expectConnected(`${EXECUTOR_LIKE} (${nsB})`, await probeFromPythonPod(executorsB!, EXECUTOR_LIKE, "probe", podB.status.podIP, driverPort));
+        expectConnected(`${EXECUTOR_LIKE} (${nsB})`, await probeFromPythonPod(executorsB!, EXECUTOR_LIKE, "probe", podB.status.podIP, bmPort));
+        expectConnected(`${USER_B}'s kernel (driver)`, await kernelProbe(kernelB, executorLikeIp, bmPort));
+    });
+
+    test("one user's Spark pods cannot reach another user's: drivers and executors stay within their user", async () => {
+        // B's notebook (a driver by its labels, which the platform's egress policy lets out to executor
+        // namespaces) is refused by A's executor namespace.
+        for (const ip of executorIps) {
+            expectDenied(`${USER_B}'s kernel`, await kernelProbe(kernelB, ip, bmPort));
+        }
+        // A's driver cannot reach B's executor.
+        expectDenied(`${USER_A}'s kernel`, await kernelProbe(kernelA, executorLikeIp, bmPort));
+        // A's executors reach neither B's driver ports nor B's executor.
+        const results = await executorProbes([
+            [podB.status.podIP, driverPort],
+            [podB.status.podIP, bmPort],
+            [executorLikeIp, bmPort],
+        ]);
+        for (const { host, results: rs } of results) {
+            for (const r of rs) {
+                expectDenied(`${USER_A}'s executor ${host}`, r);
+            }
+        }
+        // B's executor reaches neither A's driver ports nor A's executors.
+        for (const port of [driverPort, bmPort]) {
+            expectDenied(`${EXECUTOR_LIKE} (${nsB})`, await probeFromPythonPod(executorsB!, EXECUTOR_LIKE, "probe", podA.status.podIP, port));
+        }
+        for (const ip of executorIps) {
+            expectDenied(`${EXECUTOR_LIKE} (${nsB})`, await probeFromPythonPod(executorsB!, EXECUTOR_LIKE, "probe", ip, bmPort));
+        }
     });
 
     test("a pod without the platform's labels cannot reach a driver's or an executor's ports", async () => {
@@ -189,6 +263,7 @@ suite("network policies, enforced", () => {
         expectDenied(PLAIN, await probeFromPythonPod(kube, PLAIN, "probe", podA.status.podIP, bmPort));
         expectDenied(PLAIN, await probeFromPythonPod(kube, PLAIN, "probe", podA.status.podIP, NOTEBOOK_PORT));
         expectDenied(PLAIN, await probeFromPythonPod(kube, PLAIN, "probe", executorIps[0], bmPort));
+        expectDenied(PLAIN, await probeFromPythonPod(kube, PLAIN, "probe", executorLikeIp, bmPort));
     });
 
     test("executors cannot reach the hub API, the Kubernetes API or other private addresses; the notebook can", async () => {
@@ -248,11 +323,51 @@ e2e_out(sc.parallelize(range(2), 2).map(_resolve).collect())`,
         }
     });
 
-    test("egress to the cloud metadata address and public addresses is as the README says (policy objects)", async () => {
+    test("the per-user policies: spark-executors in each user's namespace, spark-driver-<user> beside the notebooks", async () => {
+        const platformPeer = (slug: string) => ({
+            podSelector: { matchLabels: { ...SPARK_DRIVER_LABELS, [USER_LABEL]: slug } },
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": env.namespace } },
+        });
+        const portsOf = (rules: any[]) => rules.flatMap((r: any) => (r.ports ?? []).map((p: any) => p.port));
+        for (const [user, slug, ns] of [
+            [USER_A, slugA, nsA],
+            [USER_B, slugB, nsB],
+        ]) {
+            // Every pod of the user's namespace: in from that user's drivers and the namespace's own pods, on the block-manager ports.
+            const executors = await new Kubectl(env.kubectl, ns).json(["get", "networkpolicy", "spark-executors"]);
+            expect(executors.spec.podSelector).toEqual({});
+            expect(executors.spec.policyTypes).toEqual(expect.arrayContaining(["Ingress", "Egress"]));
+            const from = (executors.spec.ingress ?? []).flatMap((r: any) => r.from ?? []);
+            console.log(`${ns}/spark-executors: ingress from ${JSON.stringify(from)} on ${portsOf(executors.spec.ingress ?? []).join(",")}`);
+            expect(from).toEqual(expect.arrayContaining([platformPeer(slug), { podSelector: {} }]));
+            expect(from).toHaveLength(2);
+            expect(portsOf(executors.spec.ingress ?? [])).toEqual([bmPort]);
+            // The user's drivers: in from that user's executors only, on the driver and block-manager ports.
+            const driver = await kube.json(["get", "networkpolicy", `spark-driver-${slug}`]);
+            expect(driver.spec.podSelector).toEqual({ matchLabels: { ...SPARK_DRIVER_LABELS, [USER_LABEL]: slug } });
+            expect(driver.spec.policyTypes).toEqual(["Ingress"]);
+            const driverFrom = (driver.spec.ingress ?? []).flatMap((r: any) => r.from ?? []);
+            console.log(`${env.namespace}/spark-driver-${slug} (${user}): ingress from ${JSON.stringify(driverFrom)} on ${portsOf(driver.spec.ingress ?? []).join(",")}`);
+            expect(driverFrom).toEqual([{ podSelector: { matchLabels: { ...SPARK_EXECUTOR_LABELS } }, namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } }]);
+            expect(portsOf(driver.spec.ingress ?? [])).toEqual([driverPort, bmPort]);
+        }
+        // Beside the notebooks the stack keeps only the drivers' egress: the shared ingress and executor
+        // policies of the former layout are gone.
+        const egress = await kube.get<any>("networkpolicy", "spark-driver-egress");
+        expect(egress).toBeDefined();
+        const executorPeers = (egress.spec.egress ?? []).flatMap((r: any) => r.to ?? []).filter((t: any) => t.namespaceSelector);
+        expect(executorPeers).toEqual([
+            { podSelector: { matchLabels: { ...SPARK_EXECUTOR_LABELS } }, namespaceSelector: { matchLabels: { [EXECUTORS_OF_LABEL]: env.namespace } } },
+        ]);
+        expect(await kube.get("networkpolicy", "spark-driver-ingress")).toBeUndefined();
+        expect(await kube.get("networkpolicy", "spark-executors")).toBeUndefined();
+    });
+
+    test("egress to the cloud metadata address and public addresses is as the README says (policy objects); notebook pods need no privileged init container for it", async () => {
         // Executors: out to public addresses only (spark.executorPublicEgress, default on), never to
-        // private or link-local ones, the metadata address included.
-        const executors = await kube.json(["get", "networkpolicy", "spark-executors"]);
-        expect(executors.spec.podSelector.matchLabels).toEqual(SPARK_EXECUTOR_LABELS);
+        // private or link-local ones, the metadata address included. The policy is A's namespace's.
+        const executors = await executorsA.json(["get", "networkpolicy", "spark-executors"]);
+        expect(executors.spec.podSelector).toEqual({});
         const blocks = (executors.spec.egress ?? []).flatMap((r: any) => (r.to ?? []).filter((t: any) => t.ipBlock).map((t: any) => t.ipBlock));
         console.log(`spark-executors egress ipBlocks: ${JSON.stringify(blocks)}`);
         expect(blocks).toEqual([{ cidr: "0.0.0.0/0", except: PRIVATE_IPV4 }]);
@@ -266,12 +381,13 @@ e2e_out(sc.parallelize(range(2), 2).map(_resolve).collect())`,
         // Every egress rule that applies to notebook or executor pods and lets them reach the metadata
         // address at all does so only for DNS, or for the API ports that the driver's policy opens to
         // every address (NetworkPolicy cannot name the API server): never the metadata service's port 80.
-        const policies = (await kube.json<{ items: any[] }>(["get", "networkpolicies"])).items;
+        // (Notebooks: the platform namespace's policies; executors: their user's namespace's.)
+        const policiesIn = async (k: Kubectl) => (await k.json<{ items: any[] }>(["get", "networkpolicies"])).items;
         const selects = (p: any, labels: Record<string, string>) =>
             Object.entries(p.spec.podSelector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v) && (p.spec.podSelector?.matchExpressions ?? []).length === 0;
-        for (const [who, labels] of [
-            ["notebook", podA.metadata.labels],
-            ["executor", SPARK_EXECUTOR_LABELS],
+        for (const [who, labels, policies] of [
+            ["notebook", podA.metadata.labels, await policiesIn(kube)],
+            ["executor", executorPodsA[0].metadata.labels, await policiesIn(executorsA)],
         ] as const) {
             const open: string[] = [];
             for (const p of policies.filter((x) => (x.spec.policyTypes ?? []).includes("Egress") && selects(x, labels))) {
@@ -286,13 +402,28 @@ e2e_out(sc.parallelize(range(2), 2).map(_resolve).collect())`,
             }
             console.log(`${who} pods may reach ${METADATA} by: ${open.join("; ") || "no rule"}`);
         }
-        // And the chart blocks the metadata address inside each notebook pod with an init container.
-        const init = podA.spec.initContainers?.find((c: any) => JSON.stringify(c).includes(METADATA));
-        expect(init).toBeDefined();
-        const status = (await kube.json(["get", "pod", podA.metadata.name])).status.initContainerStatuses?.find((s: any) => s.name === init.name);
-        expect(status?.state?.terminated?.exitCode).toBe(0);
-        // The executors' ServiceAccount has no token to use against the API anyway.
-        expect((await kube.json(["get", "serviceaccount", EXECUTOR_SERVICE_ACCOUNT])).automountServiceAccountToken).toBe(false);
+        // Only the policy keeps notebooks from the metadata address now: no init container blocks it
+        // inside the pod (it would need privilege), and the pods pass the `restricted` standard.
+        for (const pod of [podA, podB]) {
+            const name = pod.metadata.name;
+            const inits: any[] = pod.spec.initContainers ?? [];
+            console.log(`${name}: init containers ${inits.map((c) => c.name).join(", ") || "none"}; pod securityContext ${JSON.stringify(pod.spec.securityContext)}`);
+            expect([name, inits.filter((c) => METADATA_BLOCKER.test(c.name) || JSON.stringify(c).includes(METADATA)).map((c) => c.name)]).toEqual([name, []]);
+            expect([name, pod.spec.securityContext?.runAsNonRoot, pod.spec.securityContext?.seccompProfile?.type]).toEqual([name, true, "RuntimeDefault"]);
+            for (const c of [...inits, ...pod.spec.containers]) {
+                const sc = c.securityContext ?? {};
+                expect([name, c.name, sc.privileged ?? false, sc.allowPrivilegeEscalation, sc.capabilities?.drop, sc.capabilities?.add ?? []]).toEqual([
+                    name,
+                    c.name,
+                    false,
+                    false,
+                    ["ALL"],
+                    [],
+                ]);
+            }
+        }
+        // The executors' ServiceAccount (in A's namespace) has no token to use against the API anyway.
+        expect((await executorsA.json(["get", "serviceaccount", EXECUTOR_SERVICE_ACCOUNT])).automountServiceAccountToken).toBe(false);
     });
 
     test("the policy controller programmed those egress rules (ipset lookups, no packets)", async () => {
@@ -301,11 +432,11 @@ e2e_out(sc.parallelize(range(2), 2).map(_resolve).collect())`,
             console.log("no kube-router chains readable on this machine (another CNI, or not the cluster's host): only the policy objects were checked");
             return;
         }
-        const setsOf = (policy: string): string[] => [
+        const setsOf = (policy: string, namespace: string): string[] => [
             ...new Set(
                 saved
                     .split("\n")
-                    .filter((l) => l.includes(`to specified ipBlocks selected by policy name: ${policy} namespace ${env.namespace}`))
+                    .filter((l) => l.includes(`to specified ipBlocks selected by policy name: ${policy} namespace ${namespace}`))
                     .flatMap((l) => [...l.matchAll(/--match-set (\S+) dst/g)].map((m) => m[1])),
             ),
         ];
@@ -315,15 +446,18 @@ e2e_out(sc.parallelize(range(2), 2).map(_resolve).collect())`,
                 () => false,
             );
         const checked: string[] = [];
-        for (const policy of ["spark-executors", "singleuser"]) {
-            const sets = setsOf(policy);
+        for (const [policy, namespace] of [
+            ["spark-executors", nsA],
+            ["singleuser", env.namespace],
+        ]) {
+            const sets = setsOf(policy, namespace);
             const blockSets: string[] = [];
             for (const set of sets) {
                 if ((await run("ipset", ["list", set]).catch(() => "")).includes("nomatch")) {
                     blockSets.push(set);
                 }
             }
-            console.log(`${policy}: ipsets ${sets.join(", ")}; ipBlock sets ${blockSets.join(", ")}`);
+            console.log(`${namespace}/${policy}: ipsets ${sets.join(", ")}; ipBlock sets ${blockSets.join(", ")}`);
             expect(blockSets.length).toBeGreaterThan(0);
             for (const set of blockSets) {
                 expect([set, PUBLIC_SAMPLE, await test_(set, PUBLIC_SAMPLE)]).toEqual([set, PUBLIC_SAMPLE, true]);

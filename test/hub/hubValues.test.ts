@@ -3,6 +3,8 @@
  * validate against the chart's 4.4.0 schema, GPU and CPU profiles land where they must, every image
  * is the given digest reference, and bad input is refused naming the key.
  */
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parsePlatformConfig, PlatformConfig, PlatformConfigInput } from "../../components/config/config";
 import { nodePurposeLabels, withNodePurpose } from "../../components/cluster/nodePurpose";
@@ -14,12 +16,16 @@ import {
     joinChartImage,
     KUBESPAWNER_OVERRIDE_KEYS,
     splitImageReference,
+    USER_ISOLATION_CUSTOM_KEY,
     validateProfileList,
 } from "../../components/hub/hubValues";
 import type { NotebookSparkWiring } from "../../components/spark/sparkExecutors";
+import { USER_NAMESPACE_PLACEHOLDER, USER_PLACEHOLDER, userIsolationHookConfig } from "../../components/spark/userIsolation";
 import { fakeDigest, setupMocks, valueOf } from "../helpers/mocks";
 import { mergeHelmValues, validateZ2jhValues } from "../helpers/z2jhSchema";
 import { readable } from "../helpers/manifests";
+import { restrictedViolations } from "../helpers/podSecurity";
+import { loadShared, PROJECT_ROOT } from "../helpers/sharedData";
 
 const buildHubValues = readable(typedBuildHubValues);
 
@@ -30,8 +36,20 @@ const GPU_IMAGE = `registry.example.com:5000/ds-platform/notebook@sha256:${fakeD
 const DIGEST_REF = /^[^\s@:]+(:[0-9]+)?\/[^\s@:]+@sha256:[a-f0-9]{64}$/;
 const SECRETS = { cookieSecret: "c".repeat(64), proxyToken: "p".repeat(64), hubPassword: "dev-password", hubAdminPassword: "a".repeat(32), oauthClientSecret: "oauth-secret" };
 
+/** What the hub creates per user, as the Spark component builds it (pull secret and notebook role included). */
+const USER_ISOLATION = userIsolationHookConfig({
+    hubNamespace: "ds-platform",
+    executorNamespacePrefix: "ds-platform-u",
+    spark: parsePlatformConfig({}, { hubPassword: true }).spark,
+    gpuResources: ["nvidia.com/gpu"],
+    imagePullSecretName: "registry-pull",
+    notebookServiceAccountAnnotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/notebook" },
+});
+/** The hub's script (hub.extraConfig), read from where the component reads it. */
+const USER_ISOLATION_PY = fs.readFileSync(path.join(PROJECT_ROOT, "components", "hub", "python", "user_isolation.py"), "utf8");
+
 const SPARK: NotebookSparkWiring = {
-    serviceAccountName: "notebook",
+    userIsolation: pulumi.output(USER_ISOLATION),
     configMapName: "spark-conf-abc",
     confDir: "/etc/spark/conf",
     env: { SPARK_CONF_DIR: "/etc/spark/conf", SPARK_DRIVER_HOST: { valueFrom: { fieldRef: { fieldPath: "status.podIP" } } } },
@@ -123,6 +141,11 @@ function prodInput(auth: "github" | "oidc" = "github", overrides: Partial<HubVal
         protect: true,
         ...overrides,
     };
+}
+
+/** The chart's own defaults (values.yaml of z2jh 4.4.0). */
+function defaultsOfChart(): unknown {
+    return loadShared("z2jh/4.4.0/values.yaml");
 }
 
 /** Resolved values (Outputs and secrets become plain data, as Helm receives them). */
@@ -398,22 +421,79 @@ describe("buildHubValues: storage, security, Spark, network, scheduling", () => 
             ],
         });
         expect(values.hub.db.pvc).toEqual({ storageClassName: "ds-platform-retained", annotations: { "helm.sh/resource-policy": "keep" } });
-        expect(values.hub.config.KubeSpawner).toEqual({ delete_pvc: false });
+        expect(values.hub.config.KubeSpawner.delete_pvc).toBe(false);
         const dev = await resolved(devInput());
         expect(dev.hub.db.pvc).toEqual({});
         expect(dev.singleuser.storage.dynamic).toEqual({ storageAccessModes: ["ReadWriteOnce"] });
     });
 
-    it("runs notebooks as the image's user with the Spark service account, env and labels", async () => {
+    it("runs notebooks as the image's user with the Spark env and labels, and no shared ServiceAccount", async () => {
         const values = await resolved(prodInput());
         expect(values.singleuser).toMatchObject({
             uid: 1000,
             fsGid: 100,
             allowPrivilegeEscalation: false,
-            serviceAccountName: SPARK.serviceAccountName,
             extraEnv: SPARK.env,
             extraLabels: SPARK.podLabels,
         });
+        // Each user's pod runs as that user's ServiceAccount, which the hub's hook sets at spawn.
+        expect(values.singleuser.serviceAccountName).toBeUndefined();
+        expect(JSON.stringify(values.singleuser)).not.toMatch(/"notebook"/);
+    });
+
+    it("isolates users with the hub's hooks when Spark is wired, fed with the per-user objects; without Spark, neither", async () => {
+        const values = await resolved(prodInput());
+        expect(values.hub.extraConfig["ds-platform-user-isolation"]).toBe(USER_ISOLATION_PY);
+        expect(values.custom).toEqual({ [USER_ISOLATION_CUSTOM_KEY]: USER_ISOLATION });
+        // The chart's own extra config stays beside it.
+        expect(Object.keys(values.hub.extraConfig)).toEqual(expect.arrayContaining(["ds-platform-pvc-storage-class", "ds-platform-user-isolation"]));
+        expect(validateZ2jhValues(values)).toEqual([]);
+        const plain = await resolved(devInput());
+        expect(plain.hub.extraConfig["ds-platform-user-isolation"]).toBeUndefined();
+        expect(plain.custom).toBeUndefined();
+    });
+
+    it("hands the hub's script every key it reads, under the key it reads them from, with the placeholders it replaces", () => {
+        expect(USER_ISOLATION_PY).toContain(`get_config("custom.${USER_ISOLATION_CUSTOM_KEY}")`);
+        const read = (re: RegExp) => [...new Set([...USER_ISOLATION_PY.matchAll(re)].map((m) => m[1]))];
+        const configKeys = [...read(/(?:cfg|_DS_ISOLATION)\[["'](\w+)["']\]/g), ...read(/cfg\.get\(["'](\w+)["']\)/g)];
+        expect(configKeys).toEqual(expect.arrayContaining(["objects", "cleanup", "executorNamespacePrefix", "pullSecretName"]));
+        expect(configKeys.length).toBeGreaterThan(8);
+        for (const key of configKeys) {
+            expect({ key, given: key in USER_ISOLATION }).toEqual({ key, given: true });
+        }
+        const itemKeys = read(/item\[["'](\w+)["']\]/g);
+        expect(itemKeys.sort()).toEqual(["labelSelector", "manifest", "path"]);
+        for (const key of ["path", "manifest"]) {
+            expect(USER_ISOLATION.objects.every((o) => key in o)).toBe(true);
+        }
+        for (const key of ["path", "labelSelector"]) {
+            expect(USER_ISOLATION.cleanup.every((o) => key in o)).toBe(true);
+        }
+        expect(USER_ISOLATION_PY).toContain(`"${USER_NAMESPACE_PLACEHOLDER}": namespace`);
+        expect(USER_ISOLATION_PY).toContain(`"${USER_PLACEHOLDER}": slug`);
+    });
+
+    it("runs notebook pods at the restricted Pod Security level, and keeps them from the cloud metadata address without a privileged init container", async () => {
+        const values = await resolved(prodInput());
+        const merged = mergeHelmValues(defaultsOfChart(), values) as any;
+        const spawner = values.hub.config.KubeSpawner;
+        // The pod KubeSpawner builds from these values (the chart passes uid, fsGid and allowPrivilegeEscalation).
+        const pod = {
+            securityContext: { fsGroup: merged.singleuser.fsGid, ...spawner.pod_security_context },
+            initContainers: merged.singleuser.cloudMetadata.blockWithIptables ? [{ name: "block-cloud-metadata", securityContext: { privileged: true } }] : undefined,
+            containers: [
+                {
+                    name: "notebook",
+                    securityContext: { runAsUser: merged.singleuser.uid, allowPrivilegeEscalation: merged.singleuser.allowPrivilegeEscalation, ...spawner.container_security_context },
+                },
+            ],
+            volumes: [{ name: "home", persistentVolumeClaim: { claimName: "claim-ana" } }, ...merged.singleuser.storage.extraVolumes],
+        };
+        expect(restrictedViolations(pod)).toEqual([]);
+        expect(merged.singleuser.cloudMetadata.blockWithIptables).toBe(false);
+        expect(merged.singleuser.networkPolicy.egressAllowRules.cloudMetadataServer).toBe(false);
+        expect(merged.singleuser.networkPolicy.enabled).toBe(true);
     });
 
     it("keeps every network policy on and adds only the registry egress", async () => {

@@ -8,6 +8,7 @@ import { parsePlatformConfig, PlatformConfig, PlatformConfigInput } from "../../
 import { gpuPlacement } from "../../components/gpu/gpuNodePool";
 import { joinChartImage } from "../../components/hub/hubValues";
 import { hubAccess, hubChartReference, JupyterHub, JupyterHubArgs, mergeHubValues } from "../../components/hub/jupyterHub";
+import { userIsolationHookConfig } from "../../components/spark/userIsolation";
 import { kubernetesGvk, validateKubernetesObject } from "../helpers/kubeSchema";
 import { fakeDigest, isSecret, plainStrings, RecordedResource, ResourceRecorder, settle, setupMocks, unwrapSecrets, valueOf } from "../helpers/mocks";
 import { validateZ2jhValues } from "../helpers/z2jhSchema";
@@ -64,7 +65,7 @@ function prodArgs(): JupyterHubArgs {
         gid: 100,
         secrets: { oauthClientSecret: pulumi.secret(OAUTH_SECRET) },
         spark: {
-            serviceAccountName: "notebook",
+            userIsolation: userIsolationHookConfig({ hubNamespace: "ds-prod", executorNamespacePrefix: "ds-prod-u", spark: c.spark, gpuResources: ["nvidia.com/gpu"] }),
             configMapName: pulumi.output("spark-conf-1234"),
             confDir: "/etc/spark/conf",
             env: { SPARK_CONF_DIR: "/etc/spark/conf", POD_IP: { valueFrom: { fieldRef: { fieldPath: "status.podIP" } } } },

@@ -22,6 +22,19 @@ describe("irsaTrustPolicy", () => {
         expect(JSON.stringify(policy)).not.toMatch(/StringLike|\*/);
     });
 
+    test("matches the subject with StringLike when it names ServiceAccounts by pattern (one per user, in one namespace per user)", () => {
+        const issuer = "oidc.eks.eu-west-1.amazonaws.com/id/ABC";
+        expect(irsaTrustPolicy(OIDC_ARN, ISSUER, { namespace: "ds-platform-u-*", name: "spark-executor" }).Statement[0].Condition).toEqual({
+            StringLike: { [`${issuer}:sub`]: "system:serviceaccount:ds-platform-u-*:spark-executor" },
+            // The audience stays an exact match.
+            StringEquals: { [`${issuer}:aud`]: "sts.amazonaws.com" },
+        });
+        expect(irsaTrustPolicy(OIDC_ARN, ISSUER, { namespace: "ds-platform", name: "notebook-*" }).Statement[0].Condition).toEqual({
+            StringLike: { [`${issuer}:sub`]: "system:serviceaccount:ds-platform:notebook-*" },
+            StringEquals: { [`${issuer}:aud`]: "sts.amazonaws.com" },
+        });
+    });
+
     test("issuer with or without scheme gives the same condition keys", () => {
         expect(oidcIssuerHostPath(ISSUER)).toBe("oidc.eks.eu-west-1.amazonaws.com/id/ABC");
         expect(oidcIssuerHostPath("oidc.eks.eu-west-1.amazonaws.com/id/ABC/")).toBe("oidc.eks.eu-west-1.amazonaws.com/id/ABC");

@@ -6,11 +6,11 @@ import { assertNoProblems, parsePlatformConfig, SparkConfig, PlatformConfigInput
 import { avoidGpuNodesAffinity, gpuNodeAffinity, gpuPlacement, gpuToleration, GPU_RESOURCE } from "../../components/gpu/gpuNodePool";
 import {
     driverEgressPolicy as typedDriverEgressPolicy,
-    driverIngressPolicy as typedDriverIngressPolicy,
     EXECUTOR_CONTAINER_NAME,
+    EXECUTOR_NAMESPACE_ENV,
     EXECUTOR_SERVICE_ACCOUNT,
+    EXECUTORS_OF_LABEL,
     executorPodTemplate as typedExecutorPodTemplate,
-    executorPolicy as typedExecutorPolicy,
     GPU_DISCOVERY_SCRIPT,
     gpuSparkOverrides,
     KUBERNETES_API_PORTS,
@@ -28,11 +28,10 @@ import {
 import { fakeDigest } from "../helpers/mocks";
 import { validateKubernetesObject } from "../helpers/kubeSchema";
 import { readable } from "../helpers/manifests";
+import { restrictedViolations } from "../helpers/podSecurity";
 
 const driverEgressPolicy = readable(typedDriverEgressPolicy);
-const driverIngressPolicy = readable(typedDriverIngressPolicy);
 const executorPodTemplate = readable(typedExecutorPodTemplate);
-const executorPolicy = readable(typedExecutorPolicy);
 
 const IMAGE = `registry.example.com/ds-platform/notebook@sha256:${fakeDigest("cpu")}`;
 const GPU_IMAGE = `registry.example.com/ds-platform/notebook@sha256:${fakeDigest("gpu")}`;
@@ -66,16 +65,14 @@ describe("sparkDriverRoleRules", () => {
 
 describe("sparkDefaults", () => {
     const spark = sparkConfig({ executor: { cores: 2, memory: "4g", memoryOverhead: "1g", coresLimit: 3 }, dynamicAllocation: { maxExecutors: 7 } });
-    const conf = sparkDefaults({ spark, executorNamespace: "ds", sharedNamespace: true, image: IMAGE });
+    const conf = sparkDefaults({ spark, image: IMAGE });
 
     it("configures a client-mode driver in the notebook pod", () => {
         expect(Object.fromEntries(conf)).toMatchObject({
             "spark.master": "k8s://https://kubernetes.default.svc:443",
             "spark.submit.deployMode": "client",
-            "spark.kubernetes.namespace": "ds",
             "spark.kubernetes.container.image": IMAGE,
             "spark.kubernetes.container.image.pullPolicy": "IfNotPresent",
-            "spark.kubernetes.driver.pod.name": "${env:POD_NAME}",
             "spark.driver.host": "${env:POD_IP}",
             "spark.driver.bindAddress": "0.0.0.0",
             "spark.driver.port": String(spark.driverPort),
@@ -103,17 +100,18 @@ describe("sparkDefaults", () => {
             expect(conf.get(`spark.kubernetes.executor.label.${key}`)).toBe(value);
         }
     });
-    it("leaves out the driver pod name in a separate executor namespace (Spark looks it up there)", () => {
-        const other = sparkDefaults({ spark, executorNamespace: "spark", sharedNamespace: false, image: IMAGE });
-        expect(other.has("spark.kubernetes.driver.pod.name")).toBe(false);
-        expect(other.get("spark.kubernetes.namespace")).toBe("spark");
+    it("starts executors in the user's own namespace, which the hub names in the notebook pod's environment", () => {
+        expect(EXECUTOR_NAMESPACE_ENV).toBe("SPARK_EXECUTOR_NAMESPACE");
+        expect(conf.get("spark.kubernetes.namespace")).toBe("${env:SPARK_EXECUTOR_NAMESPACE}");
+        // Spark would look the driver pod up in that namespace, where it is not: no driver pod name,
+        // so executors get no owner reference (owners cannot cross namespaces).
+        expect(conf.has("spark.kubernetes.driver.pod.name")).toBe(false);
+        expect([...conf.values()].filter((v) => v.includes("POD_NAME"))).toEqual([]);
     });
     it("adds pull secrets, event logs and on-demand claims only when asked", () => {
         expect([...conf.keys()].filter((k) => /pullSecrets|eventLog|persistentVolumeClaim\./.test(k))).toEqual([]);
         const full = sparkDefaults({
             spark: sparkConfig({ onDemandPvc: { enabled: true, size: "20Gi", storageClass: "gp3" } }),
-            executorNamespace: "ds",
-            sharedNamespace: true,
             image: IMAGE,
             imagePullSecretName: "pull",
             eventLogDir: "s3a://bucket/spark-events/",
@@ -127,13 +125,15 @@ describe("sparkDefaults", () => {
             [`${prefix}.options.claimName`]: "OnDemand",
             [`${prefix}.options.storageClass`]: "gp3",
             [`${prefix}.options.sizeLimit`]: "20Gi",
-            "spark.kubernetes.driver.ownPersistentVolumeClaim": "true",
+            // A driver pod in the platform namespace cannot own claims in the executor namespace.
+            "spark.kubernetes.driver.ownPersistentVolumeClaim": "false",
+            "spark.kubernetes.driver.reusePersistentVolumeClaim": "false",
         });
         expect(full.get("spark.hadoop.fs.s3a.aws.credentials.provider")).toMatch(/WebIdentity/);
     });
     it("configures S3A with the web identity and the bucket's region whenever S3 is given", () => {
         expect([...conf.keys()].filter((k) => k.startsWith("spark.hadoop.fs.s3a."))).toEqual([]);
-        const s3 = sparkDefaults({ spark, executorNamespace: "ds", sharedNamespace: true, image: IMAGE, s3: { region: "eu-west-1" } });
+        const s3 = sparkDefaults({ spark, image: IMAGE, s3: { region: "eu-west-1" } });
         expect(s3.get("spark.eventLog.enabled")).toBeUndefined();
         expect(Object.fromEntries([...s3].filter(([k]) => k.startsWith("spark.hadoop.")))).toEqual({
             "spark.hadoop.fs.s3a.aws.credentials.provider": "software.amazon.awssdk.auth.credentials.WebIdentityTokenFileCredentialsProvider",
@@ -203,6 +203,27 @@ describe("executorPodTemplate", () => {
         expect(pod.spec.automountServiceAccountToken).toBe(false);
         expect(parse(renderPodTemplate(pod))).toEqual(pod);
     });
+    it("meets the restricted Pod Security Standard its executor namespace enforces, and names no PriorityClass or node", () => {
+        const gspark = sparkConfig({ gpuExecutors: { enabled: true, gpusPerExecutor: 1 } }, true);
+        for (const pod of [
+            executorPodTemplate({ spark, image: IMAGE, uid: 1000, gid: 100 }),
+            executorPodTemplate({ spark: gspark, image: GPU_IMAGE, uid: 1000, gid: 100, gpu: [gpuPlacement({ name: "g5", gpusPerNode: 4 })] }),
+        ]) {
+            expect(restrictedViolations(pod.spec)).toEqual([]);
+            expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+            expect(pod.spec.priorityClassName).toBeUndefined();
+            expect(pod.spec.nodeName).toBeUndefined();
+            expect(pod.spec.serviceAccountName).toBe(EXECUTOR_SERVICE_ACCOUNT);
+            expect(pod.spec.initContainers).toBeUndefined();
+        }
+        // The check itself refuses what restricted refuses.
+        const pod = executorPodTemplate({ spark, image: IMAGE, uid: 1000, gid: 100 });
+        expect(restrictedViolations({ ...pod.spec, securityContext: { runAsUser: 1000 } })).toEqual([
+            "container spark-executor: runAsNonRoot is not true (pod or container)",
+            "container spark-executor: seccompProfile is unset (pod or container)",
+        ]);
+        expect(restrictedViolations({ ...pod.spec, volumes: [{ name: "h", hostPath: { path: "/" } }] })).toEqual(["volume h is of type hostPath"]);
+    });
     it("GPU variant tolerates, selects and requests the placement's GPUs", () => {
         const gspark = sparkConfig({ gpuExecutors: { enabled: true, gpusPerExecutor: 2 } }, true);
         const placement = gpuPlacement({ name: "g5", gpusPerNode: 4 });
@@ -222,39 +243,32 @@ describe("executorPodTemplate", () => {
 describe("NetworkPolicies", () => {
     const spark = sparkConfig({ driverPort: 30000, blockManagerPort: 30100, sessionsPerNotebook: 3 });
     const ports = sparkPortRanges(spark);
-    const shared = { notebookNamespace: "ds", executorNamespace: "ds", sharedNamespace: true, ports };
 
-    it("open exactly the configured port ranges", () => {
+    it("let drivers reach executors' block managers in this platform's executor namespaces only, and the API server", () => {
         expect(ports).toEqual({ driver: { port: 30000, endPort: 30002 }, blockManager: { port: 30100, endPort: 30102 } });
-        const ingress = driverIngressPolicy(shared);
-        expect(ingress.spec.ingress).toEqual([
+        const egress = driverEgressPolicy({ notebookNamespace: "ds", platformNamespace: "ds", ports });
+        expect(egress.metadata.namespace).toBe("ds");
+        expect(egress.spec.podSelector).toEqual({ matchLabels: SPARK_DRIVER_LABELS });
+        expect(egress.spec.policyTypes).toEqual(["Egress"]);
+        expect(egress.spec.egress).toEqual([
             {
-                from: [{ podSelector: { matchLabels: SPARK_EXECUTOR_LABELS } }],
-                ports: [
-                    { protocol: "TCP", port: 30000, endPort: 30002 },
-                    { protocol: "TCP", port: 30100, endPort: 30102 },
-                ],
+                to: [{ podSelector: { matchLabels: SPARK_EXECUTOR_LABELS }, namespaceSelector: { matchLabels: { [EXECUTORS_OF_LABEL]: "ds" } } }],
+                ports: [{ protocol: "TCP", port: 30100, endPort: 30102 }],
             },
+            { ports: KUBERNETES_API_PORTS.map((port) => ({ protocol: "TCP", port })) },
         ]);
-        const egress = driverEgressPolicy(shared);
-        expect(egress.spec.egress[0].ports).toEqual([{ protocol: "TCP", port: 30100, endPort: 30102 }]);
-        expect(egress.spec.egress[1]).toEqual({ ports: KUBERNETES_API_PORTS.map((port) => ({ protocol: "TCP", port })) });
-        const executors = executorPolicy({ ...shared, publicEgress: false });
-        expect(executors.spec.ingress[0].ports).toEqual([{ protocol: "TCP", port: 30100, endPort: 30102 }]);
-        expect(executors.spec.egress).toHaveLength(3);
-        for (const policy of [ingress, egress, executors]) {
-            expect(validateKubernetesObject(policy)).toEqual([]);
-        }
+        expect(validateKubernetesObject(egress)).toEqual([]);
     });
-    it("select drivers by the wiring labels and name the other namespace when executors are separate", () => {
-        const separate = { ...shared, executorNamespace: "spark", sharedNamespace: false };
-        expect(driverIngressPolicy(separate).spec.podSelector).toEqual({ matchLabels: SPARK_DRIVER_LABELS });
-        expect(driverIngressPolicy(separate).spec.ingress[0].from[0].namespaceSelector).toEqual({ matchLabels: { "kubernetes.io/metadata.name": "spark" } });
-        const executors = executorPolicy({ ...separate, publicEgress: true });
-        expect(executors.metadata.namespace).toBe("spark");
-        expect(executors.spec.egress[0].to[0].namespaceSelector).toEqual({ matchLabels: { "kubernetes.io/metadata.name": "ds" } });
-        expect(executors.spec.egress[3].to[0].ipBlock.except).toContain("169.254.0.0/16");
-        expect(validateKubernetesObject(executors)).toEqual([]);
+    it("select executor namespaces by the platform they belong to, not by the notebook namespace's name", () => {
+        const egress = driverEgressPolicy({ notebookNamespace: "notebooks", platformNamespace: "team-a", ports });
+        expect(egress.metadata.namespace).toBe("notebooks");
+        expect(egress.spec.egress[0].to[0].namespaceSelector).toEqual({ matchLabels: { [EXECUTORS_OF_LABEL]: "team-a" } });
+    });
+    it("open a single port where one session per notebook is allowed", () => {
+        const single = sparkPortRanges(sparkConfig({ driverPort: 30000, blockManagerPort: 30100, sessionsPerNotebook: 1 }));
+        const egress = driverEgressPolicy({ notebookNamespace: "ds", platformNamespace: "ds", ports: single });
+        expect(egress.spec.egress[0].ports).toEqual([{ protocol: "TCP", port: 30100 }]);
+        expect(validateKubernetesObject(egress)).toEqual([]);
     });
     it("refuse overlapping driver and block-manager ranges, naming the key", () => {
         expect(() => sparkConfig({ driverPort: 30000, blockManagerPort: 30001 })).toThrow(

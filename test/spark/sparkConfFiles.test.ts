@@ -7,6 +7,7 @@ import { gpuPlacement } from "../../components/gpu/gpuNodePool";
 import { activeGpuPlacements, SparkConfFiles, sparkConfFiles, SparkConfFilesInput, SPARK_CONF_CONFIGMAP } from "../../components/spark/sparkConfFiles";
 import { fakeDigest, settle, setupMocks, valueOf } from "../helpers/mocks";
 import { validateKubernetesObject } from "../helpers/kubeSchema";
+import { restrictedViolations } from "../helpers/podSecurity";
 import { parseSparkProperties } from "../helpers/sparkProperties";
 
 const IMAGE = `registry.example.com/ds-platform/notebook@sha256:${fakeDigest("cpu")}`;
@@ -15,7 +16,7 @@ const PLACEMENT = gpuPlacement({ name: "g5", gpusPerNode: 4 });
 
 function input(spark: PlatformConfigInput["spark"] = {}, extra: Partial<SparkConfFilesInput> = {}): SparkConfFilesInput {
     const config = parsePlatformConfig({ spark, gpuPools: [{ name: "g5", gpusPerNode: 4 }], image: { gpu: true } }, { hubPassword: true });
-    return { spark: config.spark, executorNamespace: "ds", sharedNamespace: true, image: IMAGE, gpuImage: GPU_IMAGE, matchNodePurpose: "ignore", uid: 1000, gid: 100, eventLogS3: false, ...extra };
+    return { spark: config.spark, image: IMAGE, gpuImage: GPU_IMAGE, matchNodePurpose: "ignore", uid: 1000, gid: 100, eventLogS3: false, ...extra };
 }
 
 describe("sparkConfFiles", () => {
@@ -39,16 +40,31 @@ describe("sparkConfFiles", () => {
         expect(activeGpuPlacements(input({ gpuExecutors: { enabled: true } }).spark, [PLACEMENT])).toEqual([PLACEMENT]);
     });
 
-    it("puts the quota's PriorityClass in the template", () => {
-        const files = sparkConfFiles(input({}, { priorityClassName: "ds-spark-executor" }));
-        expect(parse(files["executor-pod-template.yaml"]).spec.priorityClassName).toBe("ds-spark-executor");
+    it("names no PriorityClass in either template (the executor-pod admission policy refuses one)", () => {
+        const i = input({ gpuExecutors: { enabled: true } });
+        const files = sparkConfFiles({ ...i, gpu: activeGpuPlacements(i.spark, [PLACEMENT]) });
+        for (const file of ["executor-pod-template.yaml", "executor-pod-template-gpu.yaml"]) {
+            const spec = parse(files[file]).spec;
+            expect({ file, priorityClassName: spec.priorityClassName }).toEqual({ file, priorityClassName: undefined });
+            expect(restrictedViolations(spec)).toEqual([]);
+        }
+    });
+
+    it("starts executors in the namespace the notebook pod's environment names, in both properties files", () => {
+        const i = input({ gpuExecutors: { enabled: true } });
+        const files = sparkConfFiles({ ...i, gpu: activeGpuPlacements(i.spark, [PLACEMENT]) });
+        for (const file of ["spark-defaults.conf", "spark-gpu.conf"]) {
+            const props = parseSparkProperties(files[file]);
+            expect({ file, namespace: props["spark.kubernetes.namespace"] }).toEqual({ file, namespace: "${env:SPARK_EXECUTOR_NAMESPACE}" });
+            expect({ file, driverPod: props["spark.kubernetes.driver.pod.name"] }).toEqual({ file, driverPod: undefined });
+        }
     });
 });
 
 describe("SparkConfFiles", () => {
     it("declares the fixed-name ConfigMap and outputs its name and spark-defaults.conf", async () => {
         const recorder = setupMocks();
-        const conf = new SparkConfFiles("spark-conf", { notebookNamespace: "ds", executorNamespace: "spark", spark: input().spark, image: IMAGE, uid: 1000, gid: 100 });
+        const conf = new SparkConfFiles("spark-conf", { notebookNamespace: "ds", spark: input().spark, image: IMAGE, uid: 1000, gid: 100 });
         await settle(recorder);
         const configMap = recorder.one("kubernetes:core/v1:ConfigMap");
         expect(configMap.name).toBe("spark-conf-configmap");
@@ -56,8 +72,8 @@ describe("SparkConfFiles", () => {
         expect(await valueOf(conf.configMapName)).toBe(SPARK_CONF_CONFIGMAP);
         const defaults = await valueOf(conf.sparkDefaults);
         expect(defaults).toBe(configMap.inputs.data["spark-defaults.conf"]);
-        // Executors in a namespace of their own cannot be owned by the driver pod.
-        expect(parseSparkProperties(defaults)).toMatchObject({ "spark.kubernetes.namespace": "spark" });
+        // Executors run in each user's namespace, where they cannot be owned by the driver pod.
+        expect(parseSparkProperties(defaults)).toMatchObject({ "spark.kubernetes.namespace": "${env:SPARK_EXECUTOR_NAMESPACE}" });
         expect(parseSparkProperties(defaults)["spark.kubernetes.driver.pod.name"]).toBeUndefined();
     });
 });

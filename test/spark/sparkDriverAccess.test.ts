@@ -1,64 +1,95 @@
 /**
- * SparkDriverAccess: the notebook and executor ServiceAccounts and the driver's Role and RoleBinding,
- * built by pure functions and declared by the component.
+ * SparkDriverAccess: the cluster-wide half of per-user isolation, declared as children: the driver's
+ * ClusterRole (bound per user by the hub), the hub's ClusterRole and binding, and the three admission
+ * policies of executor namespaces with their bindings. The builders are tested in userIsolation.test.ts.
  */
-import {
-    driverRoleArgs,
-    driverRoleBindingArgs,
-    executorServiceAccountArgs,
-    notebookServiceAccountArgs,
-    SparkDriverAccess,
-    SPARK_DRIVER_ROLE,
-} from "../../components/spark/sparkDriverAccess";
-import { EXECUTOR_SERVICE_ACCOUNT, NOTEBOOK_SERVICE_ACCOUNT, sparkDriverRoleRules } from "../../components/spark/sparkConf";
-import { settle, setupMocks, valueOf } from "../helpers/mocks";
+import * as pulumi from "@pulumi/pulumi";
+import { sparkDriverRoleRules } from "../../components/spark/sparkConf";
+import { SparkDriverAccess } from "../../components/spark/sparkDriverAccess";
+import { admissionPolicyNames, driverClusterRoleName, executorPodValidations, hubClusterRoleName } from "../../components/spark/userIsolation";
+import { fakeDigest, ResourceRecorder, settle, setupMocks, valueOf } from "../helpers/mocks";
 import { kubernetesGvk, validateKubernetesObject } from "../helpers/kubeSchema";
 
-describe("driver access builders", () => {
-    it("put the Role, its binding and the executor account in the notebook namespace unless executors have their own", () => {
-        const shared = { notebookNamespace: "ds" };
-        expect(driverRoleArgs(shared).metadata).toEqual({ name: SPARK_DRIVER_ROLE, namespace: "ds" });
-        expect(executorServiceAccountArgs(shared).metadata).toMatchObject({ name: EXECUTOR_SERVICE_ACCOUNT, namespace: "ds" });
-        const separate = { notebookNamespace: "ds", executorNamespace: "spark" };
-        expect(driverRoleArgs(separate).metadata).toEqual({ name: SPARK_DRIVER_ROLE, namespace: "spark" });
-        expect(driverRoleBindingArgs(separate, "r", "sa")).toEqual({
-            metadata: { name: SPARK_DRIVER_ROLE, namespace: "spark" },
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "r" },
-            subjects: [{ kind: "ServiceAccount", name: "sa", namespace: "ds" }],
-        });
-        expect(notebookServiceAccountArgs(separate).metadata).toMatchObject({ name: NOTEBOOK_SERVICE_ACCOUNT, namespace: "ds" });
-    });
+const IMAGE = `registry.example.com/ds-platform/notebook@sha256:${fakeDigest("cpu")}`;
+const GPU_IMAGE = `registry.example.com/ds-platform/notebook@sha256:${fakeDigest("gpu")}`;
+const RBAC = "kubernetes:rbac.authorization.k8s.io/v1";
+const ADMISSION = "kubernetes:admissionregistration.k8s.io/v1";
 
-    it("grant claim rights only with on-demand claims", () => {
-        expect(driverRoleArgs({ notebookNamespace: "ds" }).rules).toEqual(sparkDriverRoleRules({ onDemandPvc: false }));
-        expect(driverRoleArgs({ notebookNamespace: "ds", onDemandPvc: true }).rules).toEqual(sparkDriverRoleRules({ onDemandPvc: true }));
+async function render(onDemandPvc?: boolean): Promise<{ recorder: ResourceRecorder; access: SparkDriverAccess }> {
+    const recorder = setupMocks();
+    const access = new SparkDriverAccess("spark-access", {
+        platformNamespace: "ds",
+        executorNamespacePrefix: "ds-u",
+        onDemandPvc,
+        // The images are known only once built and pushed.
+        images: [pulumi.output(IMAGE), pulumi.output(GPU_IMAGE)],
+        uid: 1000,
+        gid: 100,
     });
-
-    it("give executors no API token, and both accounts the pull secret", () => {
-        const a = { notebookNamespace: "ds", imagePullSecretName: "pull" };
-        expect(executorServiceAccountArgs(a)).toMatchObject({ automountServiceAccountToken: false, imagePullSecrets: [{ name: "pull" }] });
-        expect(notebookServiceAccountArgs(a).imagePullSecrets).toEqual([{ name: "pull" }]);
-        expect(notebookServiceAccountArgs({ notebookNamespace: "ds" }).imagePullSecrets).toBeUndefined();
-    });
-});
+    await settle(recorder);
+    return { recorder, access };
+}
 
 describe("SparkDriverAccess", () => {
-    it("declares two valid ServiceAccounts, a Role and its binding as children, and outputs the account names", async () => {
-        const recorder = setupMocks();
-        const access = new SparkDriverAccess("spark-access", {
-            notebookNamespace: "ds",
-            executorNamespace: "spark",
-            notebookServiceAccountAnnotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/notebook" },
-        });
-        await settle(recorder);
-        const objects = recorder.resources.filter((r) => kubernetesGvk(r.type));
-        expect(objects.map((r) => r.name).sort()).toEqual(["spark-access-binding", "spark-access-executor-sa", "spark-access-notebook-sa", "spark-access-role"]);
+    let out: { recorder: ResourceRecorder; access: SparkDriverAccess };
+    beforeAll(async () => {
+        out = await render();
+    });
+
+    it("declares two ClusterRoles, the hub's binding and three admission policies with their bindings, all valid, and nothing namespaced", () => {
+        const objects = out.recorder.resources.filter((r) => kubernetesGvk(r.type));
+        expect(objects.map((r) => `${r.type} ${r.name}`).sort()).toEqual(
+            [
+                `${ADMISSION}:ValidatingAdmissionPolicy spark-access-executorClaims`,
+                `${ADMISSION}:ValidatingAdmissionPolicy spark-access-executorPods`,
+                `${ADMISSION}:ValidatingAdmissionPolicy spark-access-hubScope`,
+                `${ADMISSION}:ValidatingAdmissionPolicyBinding spark-access-executorClaims`,
+                `${ADMISSION}:ValidatingAdmissionPolicyBinding spark-access-executorPods`,
+                `${ADMISSION}:ValidatingAdmissionPolicyBinding spark-access-hubScope`,
+                `${RBAC}:ClusterRole spark-access-driver`,
+                `${RBAC}:ClusterRole spark-access-hub`,
+                `${RBAC}:ClusterRoleBinding spark-access-hub`,
+            ].sort(),
+        );
         for (const r of objects) {
             expect({ name: r.name, errors: validateKubernetesObject({ ...kubernetesGvk(r.type), ...r.inputs }) }).toEqual({ name: r.name, errors: [] });
+            expect(r.inputs.metadata.namespace).toBeUndefined();
         }
-        expect(recorder.one("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding").inputs.subjects).toEqual([{ kind: "ServiceAccount", name: NOTEBOOK_SERVICE_ACCOUNT, namespace: "ds" }]);
-        expect(await valueOf(access.notebookServiceAccountName)).toBe(NOTEBOOK_SERVICE_ACCOUNT);
-        expect(await valueOf(access.executorServiceAccountName)).toBe(EXECUTOR_SERVICE_ACCOUNT);
-        expect(await valueOf(access.roleName)).toBe(SPARK_DRIVER_ROLE);
+        // No Role, RoleBinding or ServiceAccount: those are per user, created by the hub.
+        expect(out.recorder.resources.filter((r) => /:(Role|RoleBinding|ServiceAccount|Namespace)$/.test(r.type))).toEqual([]);
+    });
+
+    it("names the driver ClusterRole after the platform, with Spark's rules, and outputs its name", async () => {
+        const driver = out.recorder.one(`${RBAC}:ClusterRole`, (n) => n.endsWith("-driver"));
+        expect(driver.inputs.metadata.name).toBe(driverClusterRoleName("ds"));
+        expect(driver.inputs.rules).toEqual(sparkDriverRoleRules({ onDemandPvc: false }));
+        expect(await valueOf(out.access.driverClusterRoleName)).toBe("ds-spark-driver");
+        const withClaims = await render(true);
+        expect(withClaims.recorder.one(`${RBAC}:ClusterRole`, (n) => n.endsWith("-driver")).inputs.rules).toEqual(sparkDriverRoleRules({ onDemandPvc: true }));
+    });
+
+    it("binds the hub's ClusterRole to the chart's hub ServiceAccount in the platform namespace", () => {
+        const role = out.recorder.one(`${RBAC}:ClusterRole`, (n) => n.endsWith("-hub"));
+        const binding = out.recorder.one(`${RBAC}:ClusterRoleBinding`);
+        expect(role.inputs.metadata.name).toBe(hubClusterRoleName("ds"));
+        expect(binding.inputs.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.inputs.metadata.name });
+        expect(binding.inputs.subjects).toEqual([{ kind: "ServiceAccount", name: "hub", namespace: "ds" }]);
+        const bind = role.inputs.rules.filter((r: any) => r.verbs.includes("bind"));
+        expect(bind).toEqual([expect.objectContaining({ resources: ["clusterroles"], resourceNames: ["ds-spark-driver"] })]);
+    });
+
+    it("fills the executor-pod policy with the built images, once known, and binds every policy with Deny", async () => {
+        const names = admissionPolicyNames("ds");
+        const policies = out.recorder.ofType(`${ADMISSION}:ValidatingAdmissionPolicy`);
+        const pods = policies.find((p) => p.inputs.metadata.name === names.executorPods)!;
+        expect(pods.inputs.spec.validations).toEqual(executorPodValidations({ images: [IMAGE, GPU_IMAGE], uid: 1000, gid: 100 }));
+        expect(JSON.stringify(pods.inputs.spec.validations)).toContain(`['${IMAGE}', '${GPU_IMAGE}']`);
+        const bindings = out.recorder.ofType(`${ADMISSION}:ValidatingAdmissionPolicyBinding`);
+        expect(bindings.map((b) => b.inputs.spec).sort((a, b) => a.policyName.localeCompare(b.policyName))).toEqual(
+            Object.values(names)
+                .sort()
+                .map((policyName) => ({ policyName, validationActions: ["Deny"] })),
+        );
+        expect((await Promise.all(out.access.policyNames.map((n) => valueOf(n)))).sort()).toEqual(Object.values(names).sort());
     });
 });

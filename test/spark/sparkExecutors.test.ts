@@ -6,11 +6,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { parsePlatformConfig, PlatformConfigInput } from "../../components/config/config";
 import { avoidGpuNodesAffinity, gpuNodeAffinity, gpuPlacement, gpuToleration } from "../../components/gpu/gpuNodePool";
-import { sparkDriverRoleRules, sparkPortRanges, SPARK_DRIVER_LABELS } from "../../components/spark/sparkConf";
-import { EXECUTOR_SERVICE_ACCOUNT, NOTEBOOK_SERVICE_ACCOUNT, SparkExecutors, SparkExecutorsArgs } from "../../components/spark/sparkExecutors";
+import { EXECUTORS_OF_LABEL, sparkDriverRoleRules, sparkPortRanges, SPARK_DRIVER_LABELS, USER_LABEL } from "../../components/spark/sparkConf";
+import { EXECUTOR_SERVICE_ACCOUNT, SparkExecutors, SparkExecutorsArgs } from "../../components/spark/sparkExecutors";
+import { admissionPolicyNames, UserIsolationHookConfig } from "../../components/spark/userIsolation";
 import { fakeDigest, RecordedResource, ResourceRecorder, settle, setupMocks, valueOf } from "../helpers/mocks";
 import { kubernetesGvk, validateKubernetesObject } from "../helpers/kubeSchema";
 import { parseSparkProperties } from "../helpers/sparkProperties";
+import { forUser, userTarget } from "../helpers/userObjects";
 
 const IMAGE = `registry.example.com/ds-platform/notebook@sha256:${fakeDigest("cpu")}`;
 const GPU_IMAGE = `registry.example.com/ds-platform/notebook@sha256:${fakeDigest("gpu")}`;
@@ -51,6 +53,13 @@ function k8sObjects(recorder: ResourceRecorder): { r: RecordedResource; obj: Rec
 }
 
 const conf = parseSparkProperties;
+const RBAC = "kubernetes:rbac.authorization.k8s.io/v1";
+
+/** The per-user objects the hub gets from this component, as user `ana` gets them. */
+async function anaObjects(component: SparkExecutors): Promise<any[]> {
+    const hook: UserIsolationHookConfig = await valueOf(component.userIsolation);
+    return hook.objects.map((o) => forUser(o.manifest, userTarget(hook.executorNamespacePrefix, "ana")));
+}
 
 describe("SparkExecutors with defaults", () => {
     let out: Rendered;
@@ -67,22 +76,35 @@ describe("SparkExecutors with defaults", () => {
         expect(validateKubernetesObject(parse(out.files["executor-pod-template.yaml"]))).toEqual([]);
     });
 
-    it("binds the notebook ServiceAccount to a Role with exactly Spark's rules, and nothing cluster-wide", () => {
-        const role = out.recorder.one("kubernetes:rbac.authorization.k8s.io/v1:Role");
-        expect(role.inputs.rules).toEqual(sparkDriverRoleRules({ onDemandPvc: false }));
-        expect(JSON.stringify(role.inputs.rules)).not.toContain("*");
-        const binding = out.recorder.one("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding");
-        expect(binding.inputs.subjects).toEqual([{ kind: "ServiceAccount", name: NOTEBOOK_SERVICE_ACCOUNT, namespace: "ds" }]);
-        expect(binding.inputs.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.inputs.metadata.name });
-        expect(out.recorder.resources.filter((r) => /ClusterRole/.test(r.type))).toEqual([]);
-        expect(out.recorder.ofType("kubernetes:core/v1:Namespace")).toEqual([]);
+    it("declares no Namespace, Role, RoleBinding, ServiceAccount, ResourceQuota or PriorityClass: each user's are the hub's", () => {
+        for (const kind of ["Namespace", "Role", "RoleBinding", "ServiceAccount", "ResourceQuota", "PriorityClass"]) {
+            expect({ kind, declared: out.recorder.resources.filter((r) => r.type.endsWith(`:${kind}`)).map((r) => r.name) }).toEqual({ kind, declared: [] });
+        }
     });
 
-    it("gives executors their own ServiceAccount without an API token", () => {
-        const sas = out.recorder.ofType("kubernetes:core/v1:ServiceAccount");
-        expect(sas.map((s) => s.inputs.metadata.name).sort()).toEqual([EXECUTOR_SERVICE_ACCOUNT, NOTEBOOK_SERVICE_ACCOUNT].sort());
-        const executorSa = sas.find((s) => s.inputs.metadata.name === EXECUTOR_SERVICE_ACCOUNT)!;
-        expect(executorSa.inputs.automountServiceAccountToken).toBe(false);
+    it("grants drivers exactly Spark's rules through a ClusterRole that is bound per user, in that user's namespace only", async () => {
+        const role = out.recorder.one(`${RBAC}:ClusterRole`, (n) => n.endsWith("-driver"));
+        expect(role.inputs.rules).toEqual(sparkDriverRoleRules({ onDemandPvc: false }));
+        expect(JSON.stringify(role.inputs.rules)).not.toContain("*");
+        // Never bound cluster-wide: the only ClusterRoleBinding is the hub's, to the hub's own ClusterRole.
+        const clusterBindings = out.recorder.ofType(`${RBAC}:ClusterRoleBinding`);
+        expect(clusterBindings.map((b) => b.inputs.roleRef.name)).toEqual([out.recorder.one(`${RBAC}:ClusterRole`, (n) => n.endsWith("-hub")).inputs.metadata.name]);
+        const bindings = (await anaObjects(out.component)).filter((o) => o.kind === "RoleBinding");
+        expect(bindings).toEqual([
+            {
+                apiVersion: "rbac.authorization.k8s.io/v1",
+                kind: "RoleBinding",
+                metadata: { name: "spark-driver", namespace: "ds-u-ana" },
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.inputs.metadata.name },
+                subjects: [{ kind: "ServiceAccount", name: "notebook-ana", namespace: "ds" }],
+            },
+        ]);
+    });
+
+    it("gives each user's executors their own ServiceAccount without an API token, in the user's namespace", async () => {
+        const accounts = (await anaObjects(out.component)).filter((o) => o.kind === "ServiceAccount");
+        expect(accounts.map((a) => `${a.metadata.namespace}/${a.metadata.name}`).sort()).toEqual(["ds-u-ana/spark-executor", "ds/notebook-ana"]);
+        expect(accounts.find((a) => a.metadata.name === EXECUTOR_SERVICE_ACCOUNT).automountServiceAccountToken).toBe(false);
     });
 
     it("writes spark-defaults.conf with the image digest and the client-mode driver settings", async () => {
@@ -91,9 +113,8 @@ describe("SparkExecutors with defaults", () => {
         expect(c).toMatchObject({
             "spark.master": "k8s://https://kubernetes.default.svc:443",
             "spark.submit.deployMode": "client",
-            "spark.kubernetes.namespace": "ds",
+            "spark.kubernetes.namespace": "${env:SPARK_EXECUTOR_NAMESPACE}",
             "spark.kubernetes.container.image": IMAGE,
-            "spark.kubernetes.driver.pod.name": "${env:POD_NAME}",
             "spark.driver.host": "${env:POD_IP}",
             "spark.driver.bindAddress": "0.0.0.0",
             "spark.driver.port": String(driverPort),
@@ -106,6 +127,7 @@ describe("SparkExecutors with defaults", () => {
             "spark.dynamicAllocation.shuffleTracking.enabled": "true",
             "spark.dynamicAllocation.maxExecutors": "4",
         });
+        expect(c["spark.kubernetes.driver.pod.name"]).toBeUndefined();
         expect(await valueOf(out.component.sparkDefaults)).toBe(out.files["spark-defaults.conf"]);
         expect(Object.keys(out.files).sort()).toEqual(["executor-pod-template.yaml", "spark-defaults.conf"]);
     });
@@ -116,9 +138,9 @@ describe("SparkExecutors with defaults", () => {
         expect(pod.spec.affinity.nodeAffinity).toEqual(avoidGpuNodesAffinity());
     });
 
-    it("wires notebook pods: ServiceAccount, ConfigMap, downward-API env and the labels the policies select", async () => {
+    it("wires notebook pods: the per-user objects, ConfigMap, downward-API env and the labels the policies select", async () => {
         const w = out.component.wiring;
-        expect(w.serviceAccountName).toBe(NOTEBOOK_SERVICE_ACCOUNT);
+        expect(await valueOf(w.userIsolation)).toEqual(await valueOf(out.component.userIsolation));
         expect(w.confDir).toBe("/etc/spark/conf");
         expect(w.env).toEqual({
             POD_NAME: { valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
@@ -126,26 +148,54 @@ describe("SparkExecutors with defaults", () => {
         });
         expect(await valueOf(w.configMapName)).toBe(out.recorder.one("kubernetes:core/v1:ConfigMap").inputs.metadata.name);
         const policies = out.recorder.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy");
-        const driverPolicies = policies.filter((p) => p.inputs.metadata.namespace === "ds" && !p.name.endsWith("executors"));
-        expect(driverPolicies).toHaveLength(2);
-        for (const p of driverPolicies) {
-            expect(p.inputs.spec.podSelector).toEqual({ matchLabels: w.podLabels });
-        }
+        expect(policies).toHaveLength(1);
+        expect(policies[0].inputs.metadata.namespace).toBe("ds");
+        expect(policies[0].inputs.spec.podSelector).toEqual({ matchLabels: w.podLabels });
         expect(w.podLabels).toEqual(SPARK_DRIVER_LABELS);
-        expect(await valueOf(out.component.executorNamespace)).toBe("ds");
+        // Each user's driver policy selects that user's notebook pods by the same labels plus the user's.
+        const driverPolicy = (await anaObjects(out.component)).find((o) => o.kind === "NetworkPolicy" && o.metadata.namespace === "ds");
+        expect(driverPolicy.spec.podSelector).toEqual({ matchLabels: { ...w.podLabels, [USER_LABEL]: "ana" } });
     });
 
-    it("opens the configured ports in the NetworkPolicies", () => {
+    it("runs each user's executors in <platform namespace>-u-<user>, and names what IRSA trusts with wildcards", async () => {
+        expect(out.component.executorNamespacePrefix).toBe("ds-u");
+        expect(out.component.executorNamespace).toBe("ds-u-*");
+        expect(out.component.notebookServiceAccountName).toBe("notebook-*");
+        expect(out.component.executorServiceAccountName).toBe(EXECUTOR_SERVICE_ACCOUNT);
+        const hook = await valueOf(out.component.userIsolation);
+        expect(hook).toMatchObject({ hubNamespace: "ds", executorNamespacePrefix: "ds-u" });
+        const namespace = (await anaObjects(out.component)).find((o) => o.kind === "Namespace");
+        expect(namespace.metadata).toMatchObject({ name: "ds-u-ana", labels: { [EXECUTORS_OF_LABEL]: "ds", "pod-security.kubernetes.io/enforce": "restricted" } });
+    });
+
+    it("opens the configured ports in the NetworkPolicies", async () => {
         const ports = sparkPortRanges(parsePlatformConfig({}, { hubPassword: true }).spark);
-        const ingress = out.recorder.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", (n) => n.endsWith("driver-ingress"));
-        expect(ingress.inputs.spec.ingress[0].ports).toEqual([
+        const egress = out.recorder.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", (n) => n.endsWith("driver-egress"));
+        expect(egress.inputs.spec.egress[0].ports).toEqual([{ protocol: "TCP", port: ports.blockManager.port, endPort: ports.blockManager.endPort }]);
+        const driverPolicy = (await anaObjects(out.component)).find((o) => o.kind === "NetworkPolicy" && o.metadata.namespace === "ds");
+        expect(driverPolicy.spec.ingress[0].ports).toEqual([
             { protocol: "TCP", port: ports.driver.port, endPort: ports.driver.endPort },
             { protocol: "TCP", port: ports.blockManager.port, endPort: ports.blockManager.endPort },
         ]);
     });
 
-    it("declares no quota, GPU files, history server or event-log volume unless configured", () => {
-        for (const type of ["ResourceQuota", "PriorityClass", "Deployment", "Service", "PersistentVolumeClaim"]) {
+    it("caps each user at the default quota of 8 executor pods, and no GPUs without GPU executors", async () => {
+        const quota = (await anaObjects(out.component)).find((o) => o.kind === "ResourceQuota");
+        expect(quota.metadata.namespace).toBe("ds-u-ana");
+        expect(quota.spec.hard).toEqual({ pods: "8" });
+    });
+
+    it("admits into executor namespaces only the notebook image, as the configured user", () => {
+        const policy = out.recorder.ofType("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy").find((p) => p.inputs.metadata.name === admissionPolicyNames("ds").executorPods)!;
+        const text = JSON.stringify(policy.inputs.spec.validations);
+        expect(text).toContain(`['${IMAGE}']`);
+        expect(text).not.toContain(GPU_IMAGE);
+        expect(text).toContain("runAsUser == 1000");
+        expect(text).toContain("runAsGroup == 100");
+    });
+
+    it("declares no GPU files, history server or event-log volume unless configured", () => {
+        for (const type of ["Deployment", "Service", "PersistentVolumeClaim"]) {
             expect(out.recorder.resources.filter((r) => r.type.endsWith(`:${type}`))).toEqual([]);
         }
         expect(out.component.eventLogVolume).toBeUndefined();
@@ -155,7 +205,7 @@ describe("SparkExecutors with defaults", () => {
 describe("SparkExecutors options", () => {
     it("grants claim rights only with on-demand PVCs", async () => {
         const { recorder, files } = await render({ onDemandPvc: { enabled: true } });
-        expect(recorder.one("kubernetes:rbac.authorization.k8s.io/v1:Role").inputs.rules).toEqual(sparkDriverRoleRules({ onDemandPvc: true }));
+        expect(recorder.one(`${RBAC}:ClusterRole`, (n) => n.endsWith("-driver")).inputs.rules).toEqual(sparkDriverRoleRules({ onDemandPvc: true }));
         expect(conf(files["spark-defaults.conf"])["spark.kubernetes.executor.volumes.persistentVolumeClaim.spark-local-dir-1.options.claimName"]).toBe("OnDemand");
     });
 
@@ -165,7 +215,7 @@ describe("SparkExecutors options", () => {
         const notEnabled = await render({}, { gpuPlacements: [PLACEMENT] }, true);
         expect(Object.keys(notEnabled.files)).not.toContain("spark-gpu.conf");
 
-        const { files } = await render({ gpuExecutors: { enabled: true, gpusPerExecutor: 1 } }, { gpuPlacements: [PLACEMENT] }, true);
+        const { files, component, recorder } = await render({ gpuExecutors: { enabled: true, gpusPerExecutor: 1 }, maxExecutorGpus: 3 }, { gpuPlacements: [PLACEMENT] }, true);
         const pod = parse(files["executor-pod-template-gpu.yaml"]);
         expect(validateKubernetesObject(pod)).toEqual([]);
         expect(pod.spec.containers[0].image).toBe(GPU_IMAGE);
@@ -180,34 +230,51 @@ describe("SparkExecutors options", () => {
             "spark.driver.host": "${env:POD_IP}",
         });
         expect(conf(files["spark-defaults.conf"])["spark.executor.resource.gpu.amount"]).toBeUndefined();
+        // Each user's quota caps the placements' GPU resource; the executor-pod policy admits the gpu image.
+        const quota = (await anaObjects(component)).find((o) => o.kind === "ResourceQuota");
+        expect(quota.spec.hard).toEqual({ pods: "8", [`requests.${PLACEMENT.resourceName}`]: "3" });
+        const policy = recorder.ofType("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy").find((p) => p.inputs.metadata.name === admissionPolicyNames("ds").executorPods)!;
+        expect(JSON.stringify(policy.inputs.spec.validations)).toContain(`['${IMAGE}', '${GPU_IMAGE}']`);
+        const notPlacedQuota = (await anaObjects(notPlaced.component)).find((o) => o.kind === "ResourceQuota");
+        expect(notPlacedQuota.spec.hard).toEqual({ pods: "8" });
     });
 
-    it("scopes the executor quota to a PriorityClass beside notebooks", async () => {
-        const { recorder, files } = await render({ maxExecutorPods: 12 });
-        const quota = recorder.one("kubernetes:core/v1:ResourceQuota");
-        const priority = recorder.one("kubernetes:scheduling.k8s.io/v1:PriorityClass");
-        expect(quota.inputs.spec.hard).toEqual({ pods: "12" });
-        expect(quota.inputs.spec.scopeSelector.matchExpressions[0]).toMatchObject({ scopeName: "PriorityClass", operator: "In" });
-        expect(priority.inputs.preemptionPolicy).toBe("Never");
-        expect(parse(files["executor-pod-template.yaml"]).spec.priorityClassName).toBe(quota.inputs.spec.scopeSelector.matchExpressions[0].values[0]);
-        for (const { obj } of k8sObjects(recorder)) {
-            expect(validateKubernetesObject(obj)).toEqual([]);
-        }
+    it("caps each user's executor pods at spark.maxExecutorPods in the user's namespace, with no PriorityClass", async () => {
+        const { recorder, files, component } = await render({ maxExecutorPods: 12 });
+        const quotas = (await anaObjects(component)).filter((o) => o.kind === "ResourceQuota");
+        expect(quotas).toHaveLength(1);
+        expect(quotas[0]).toMatchObject({ metadata: { name: "spark-executors", namespace: "ds-u-ana" }, spec: { hard: { pods: "12" } } });
+        expect(quotas[0].spec.scopeSelector).toBeUndefined();
+        expect(parse(files["executor-pod-template.yaml"]).spec.priorityClassName).toBeUndefined();
+        expect(recorder.resources.filter((r) => /:(ResourceQuota|PriorityClass)$/.test(r.type))).toEqual([]);
+        const uncapped = await render({ maxExecutorPods: 0 });
+        expect((await anaObjects(uncapped.component)).filter((o) => o.kind === "ResourceQuota")).toEqual([]);
     });
 
-    it("runs executors in a separate namespace without owner references, and an unscoped quota there", async () => {
-        const { recorder, files, component } = await render({ maxExecutorPods: 5 }, { executorNamespace: "spark" });
-        expect(recorder.one("kubernetes:core/v1:Namespace").inputs.metadata.name).toBe("spark");
-        expect(await valueOf(component.executorNamespace)).toBe("spark");
+    it("takes spark.namespace as the prefix of each user's executor namespace, and creates none itself", async () => {
+        const { recorder, files, component } = await render({}, { executorNamespace: "spark" });
+        expect(recorder.ofType("kubernetes:core/v1:Namespace")).toEqual([]);
+        expect(component.executorNamespacePrefix).toBe("spark");
+        expect(component.executorNamespace).toBe("spark-*");
         const c = conf(files["spark-defaults.conf"]);
-        expect(c["spark.kubernetes.namespace"]).toBe("spark");
+        expect(c["spark.kubernetes.namespace"]).toBe("${env:SPARK_EXECUTOR_NAMESPACE}");
         expect(c["spark.kubernetes.driver.pod.name"]).toBeUndefined();
-        expect(recorder.one("kubernetes:rbac.authorization.k8s.io/v1:Role").inputs.metadata.namespace).toBe("spark");
-        expect(recorder.one("kubernetes:core/v1:ResourceQuota").inputs.spec.scopeSelector).toBeUndefined();
-        expect(recorder.ofType("kubernetes:scheduling.k8s.io/v1:PriorityClass")).toEqual([]);
+        const objects = await anaObjects(component);
+        expect(objects.find((o) => o.kind === "Namespace").metadata.name).toBe("spark-ana");
+        expect(objects.find((o) => o.kind === "RoleBinding").metadata.namespace).toBe("spark-ana");
+        // The hub may create only namespaces with that prefix.
+        const hubScope = recorder.ofType("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy").find((p) => p.inputs.metadata.name === admissionPolicyNames("ds").hubScope)!;
+        expect(JSON.stringify(hubScope.inputs.spec.validations)).toContain("startsWith('spark-')");
         for (const { obj } of k8sObjects(recorder)) {
             expect(validateKubernetesObject(obj)).toEqual([]);
         }
+    });
+
+    it("names its cluster-wide objects after the platform namespace, which it needs when the notebook namespace is an Output", async () => {
+        await expect(render({}, { notebookNamespace: pulumi.output("ds") })).rejects.toThrow(/platformNamespace: required when notebookNamespace is not a plain string/);
+        const { recorder, component } = await render({}, { notebookNamespace: pulumi.output("ds"), platformNamespace: "team-a" });
+        expect(recorder.ofType(`${RBAC}:ClusterRole`).map((r) => r.inputs.metadata.name).sort()).toEqual(["team-a-hub-user-namespaces", "team-a-spark-driver"]);
+        expect(component.executorNamespacePrefix).toBe("team-a-u");
     });
 
     it("runs a history server over S3 event logs with the given identity", async () => {
@@ -234,7 +301,7 @@ describe("SparkExecutors options", () => {
     it("gives the history server its own identity and the S3A region when S3 is configured", async () => {
         const notebook = { "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/notebook" };
         const history = { "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/history" };
-        const { recorder, files } = await render(
+        const { recorder, files, component } = await render(
             { historyServer: { enabled: true } },
             {
                 eventLog: { dir: "s3a://data-bucket/spark-events/", s3: true },
@@ -244,8 +311,11 @@ describe("SparkExecutors options", () => {
             },
         );
         const accounts = recorder.ofType("kubernetes:core/v1:ServiceAccount");
-        expect(accounts.find((s) => s.inputs.metadata.name === "spark-history")!.inputs.metadata.annotations).toEqual(history);
-        expect(accounts.find((s) => s.inputs.metadata.name === "notebook")!.inputs.metadata.annotations).toEqual(notebook);
+        expect(accounts.map((s) => s.inputs.metadata.name)).toEqual(["spark-history"]);
+        expect(accounts[0].inputs.metadata.annotations).toEqual(history);
+        // Each user's notebook ServiceAccount, created by the hub, carries the notebook role.
+        const notebookSa = (await anaObjects(component)).find((o) => o.kind === "ServiceAccount" && o.metadata.name === "notebook-ana");
+        expect(notebookSa.metadata.annotations).toEqual(notebook);
         const opts = recorder.one("kubernetes:apps/v1:Deployment").inputs.spec.template.spec.containers[0].env[0].value.split(" ");
         expect(opts).toEqual(
             expect.arrayContaining([
@@ -329,34 +399,36 @@ describe("SparkExecutors composition", () => {
         const moved = (await declared()).filter((r) => r.type.startsWith("kubernetes:") && r.parent !== `${ROOT}::spark`);
         const formerName = Object.fromEntries(moved.map((r) => [`${r.type} ${r.name}`, r.aliases]));
         const former = (type: string, name: string) => [`${ROOT}$${type}::${name}`];
+        const admission = "kubernetes:admissionregistration.k8s.io/v1";
         expect(formerName).toEqual({
-            "kubernetes:core/v1:ServiceAccount spark-access-notebook-sa": former("kubernetes:core/v1:ServiceAccount", "spark-notebook-sa"),
-            "kubernetes:core/v1:ServiceAccount spark-access-executor-sa": former("kubernetes:core/v1:ServiceAccount", "spark-executor-sa"),
-            "kubernetes:rbac.authorization.k8s.io/v1:Role spark-access-role": former("kubernetes:rbac.authorization.k8s.io/v1:Role", "spark-driver"),
-            "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding spark-access-binding": former("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "spark-driver"),
             "kubernetes:core/v1:ConfigMap spark-conf-configmap": former("kubernetes:core/v1:ConfigMap", "spark-conf"),
-            "kubernetes:networking.k8s.io/v1:NetworkPolicy spark-network-driver-ingress": former("kubernetes:networking.k8s.io/v1:NetworkPolicy", "spark-driver-ingress"),
             "kubernetes:networking.k8s.io/v1:NetworkPolicy spark-network-driver-egress": former("kubernetes:networking.k8s.io/v1:NetworkPolicy", "spark-driver-egress"),
-            "kubernetes:networking.k8s.io/v1:NetworkPolicy spark-network-executors": former("kubernetes:networking.k8s.io/v1:NetworkPolicy", "spark-executors"),
             "kubernetes:core/v1:ServiceAccount spark-history-sa": former("kubernetes:core/v1:ServiceAccount", "spark-history-sa"),
             "kubernetes:apps/v1:Deployment spark-history-deployment": former("kubernetes:apps/v1:Deployment", "spark-history"),
             "kubernetes:core/v1:Service spark-history-service": former("kubernetes:core/v1:Service", "spark-history"),
+            // New with per-user isolation: nothing to alias.
+            [`${RBAC}:ClusterRole spark-access-driver`]: [],
+            [`${RBAC}:ClusterRole spark-access-hub`]: [],
+            [`${RBAC}:ClusterRoleBinding spark-access-hub`]: [],
+            [`${admission}:ValidatingAdmissionPolicy spark-access-executorPods`]: [],
+            [`${admission}:ValidatingAdmissionPolicy spark-access-executorClaims`]: [],
+            [`${admission}:ValidatingAdmissionPolicy spark-access-hubScope`]: [],
+            [`${admission}:ValidatingAdmissionPolicyBinding spark-access-executorPods`]: [],
+            [`${admission}:ValidatingAdmissionPolicyBinding spark-access-executorClaims`]: [],
+            [`${admission}:ValidatingAdmissionPolicyBinding spark-access-hubScope`]: [],
         });
     });
 
     it("keeps what the parts share directly under SparkExecutors, where it always was", async () => {
         const own = (await declared()).filter((r) => r.type.startsWith("kubernetes:") && r.parent === `${ROOT}::spark`);
-        expect(own.map((r) => `${r.type} ${r.name} ${r.aliases.length}`).sort()).toEqual([
-            "kubernetes:core/v1:PersistentVolumeClaim spark-event-logs 0",
-            "kubernetes:core/v1:ResourceQuota spark-executor-pods 0",
-            "kubernetes:scheduling.k8s.io/v1:PriorityClass spark-executor 0",
-        ]);
+        expect(own.map((r) => `${r.type} ${r.name} ${r.aliases.length}`).sort()).toEqual(["kubernetes:core/v1:PersistentVolumeClaim spark-event-logs 0"]);
     });
 
     it("exposes the parts' outputs", async () => {
         const { component } = await render({ historyServer: { enabled: true } }, { eventLog: { dir: "s3a://data-bucket/spark-events/", s3: true } });
-        expect(await valueOf(component.access.notebookServiceAccountName)).toBe(component.notebookServiceAccountName);
-        expect(await valueOf(component.access.executorServiceAccountName)).toBe(component.executorServiceAccountName);
+        // The ClusterRole the hub binds per user is the one the access part declares.
+        const binding = (await anaObjects(component)).find((o) => o.kind === "RoleBinding");
+        expect(binding.roleRef.name).toBe(await valueOf(component.access.driverClusterRoleName));
         expect(await valueOf(component.history!.serviceAccountName)).toBe(component.historyServiceAccountName);
         expect(await valueOf(component.wiring.configMapName)).toBe(await valueOf(component.conf.configMapName));
     });

@@ -10,6 +10,7 @@
 # never starts with another identity.
 #
 # `c` and `get_config` are those of z2jh's jupyterhub_config.py, which runs this file.
+from kubernetes_asyncio.client import RbacAuthorizationV1Api
 from kubernetes_asyncio.client.rest import ApiException
 from kubespawner.slugs import safe_slug
 
@@ -83,8 +84,14 @@ async def ds_platform_prepare_user(spawner):
     slug, namespace, values = _ds_targets(spawner)
     await _ds_check_namespace(spawner, namespace, slug)
     api_client = spawner.api.api_client
+    # The namespace is owned by the driver ClusterRole: destroying the platform deletes it.
+    owner = await RbacAuthorizationV1Api(api_client).read_cluster_role(cfg["driverClusterRole"])
+    owner_ref = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "name": owner.metadata.name, "uid": owner.metadata.uid}
     for item in cfg["objects"]:
-        await _ds_apply(api_client, _ds_render(item["path"], values), _ds_render(item["manifest"], values))
+        manifest = _ds_render(item["manifest"], values)
+        if manifest["kind"] == "Namespace":
+            manifest["metadata"]["ownerReferences"] = [owner_ref]
+        await _ds_apply(api_client, _ds_render(item["path"], values), manifest)
     pull_secret = cfg.get("pullSecretName")
     if pull_secret:
         source = await spawner.api.read_namespaced_secret(pull_secret, cfg["hubNamespace"])

@@ -1,15 +1,18 @@
 /**
  * Small cluster helpers for the Spark, network and GPU suites, on top of Kubectl: objects from
- * JSON, pods by selector, a pod's events, node lookups and the facts of a pod's start, plus the
- * synchronous look at the deployed stack that decides which suites apply.
+ * JSON, pods by selector, a pod's events, node lookups and the facts of a pod's start, a notebook
+ * pod's executor namespace, plus the synchronous look at the deployed stack that decides which
+ * suites apply. Executor pods live in their user's namespace: query them with a Kubectl bound to
+ * executorNamespaceOf(the user's notebook pod).
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { EXECUTOR_NAMESPACE_ENV } from "../../../components/spark/sparkConf";
 import { waitFor } from "./env";
 import { Kubectl } from "./kube";
-import { parseSparkConf } from "./stack";
+import { executorNamespacePrefixOf, HUB_VALUES_JSONPATH, parseHubValues } from "./stack";
 
 /** Creates or updates an object (kubectl apply of its JSON). */
 export async function apply(kube: Kubectl, obj: Record<string, any>): Promise<void> {
@@ -74,20 +77,38 @@ export async function nodes(kube: Kubectl): Promise<Node[]> {
 }
 
 /**
- * Where the deployed stack runs executors, read synchronously so a suite can decide at load time
- * whether it applies: spark.kubernetes.namespace of the ConfigMap spark-conf, or undefined when it
- * cannot be read (no cluster: the suite then runs and reports that).
+ * The prefix of the deployed stack's executor namespaces (a user's executors run in
+ * `<prefix>-<user>`), read synchronously so a suite can decide at load time whether it applies:
+ * custom.dsPlatformUserIsolation.executorNamespacePrefix of the hub's values (Secret `hub`), or
+ * undefined when it cannot be read (no cluster: the suite then runs and reports that).
  */
-export function deployedExecutorNamespace(kubectl: string, namespace: string): string | undefined {
+export function deployedExecutorNamespacePrefix(kubectl: string, namespace: string): string | undefined {
     try {
-        const text = execFileSync(kubectl, ["--namespace", namespace, "get", "configmap", "spark-conf", "--output", "jsonpath={.data.spark-defaults\\.conf}"], {
+        const text = execFileSync(kubectl, ["--namespace", namespace, "get", "secret", "hub", "--output", HUB_VALUES_JSONPATH], {
             timeout: 30_000,
             stdio: ["ignore", "pipe", "ignore"],
         }).toString();
-        return parseSparkConf(text).get("spark.kubernetes.namespace");
+        return executorNamespacePrefixOf(parseHubValues(text));
     } catch {
         return undefined;
     }
+}
+
+/** The notebook container of a notebook pod (KubeSpawner 7 names it so). */
+export const NOTEBOOK_CONTAINER = "notebook";
+
+/**
+ * The executor namespace of a notebook pod's user: the value the hub put in the notebook container's
+ * SPARK_EXECUTOR_NAMESPACE (spark-defaults.conf reads it as spark.kubernetes.namespace). Fails,
+ * naming the pod, when the pod has none.
+ */
+export function executorNamespaceOf(pod: any): string {
+    const container = (pod?.spec?.containers ?? []).find((c: any) => c.name === NOTEBOOK_CONTAINER);
+    const value = container?.env?.find((e: any) => e.name === EXECUTOR_NAMESPACE_ENV)?.value;
+    if (typeof value !== "string" || value === "") {
+        throw new Error(`pod ${pod?.metadata?.name}: its ${NOTEBOOK_CONTAINER} container has no ${EXECUTOR_NAMESPACE_ENV} (did the hub's pre-spawn hook run?)`);
+    }
+    return value;
 }
 
 /**

@@ -3,8 +3,12 @@
  * (3 s), to an address on this cluster's pod or service network; its outcome is "connected",
  * "refused", "timeout" or "error:<errno>". A denied connection is any outcome but "connected"
  * within the bound. Probes run where the policy under test applies: in a notebook's kernel, in
- * Spark tasks on executors, or (kubectl exec) in the hub, the proxy and probe pods.
+ * Spark tasks on executors, or (kubectl exec) in the hub, the proxy and probe pods. Listeners (a
+ * probe pod's, or one started in a kernel) answer "pong" on the ports a policy is tested on, so a
+ * denied probe is told from a closed port by its control.
  */
+import { RESTRICTED_CONTAINER_SECURITY_CONTEXT, RESTRICTED_POD_SECURITY_CONTEXT } from "../../../components/shared/security";
+import { EXECUTOR_SERVICE_ACCOUNT, SPARK_EXECUTOR_LABELS } from "../../../components/spark/sparkConf";
 import { Kubectl } from "./kube";
 
 export const CONNECT_TIMEOUT_SECONDS = 3;
@@ -63,12 +67,9 @@ export function describeProbe(from: string, r: ProbeResult): string {
     return `${from} -> ${r.host}:${r.port}: ${r.result} after ${r.seconds} s`;
 }
 
-/**
- * A pod of the notebook image in the suite's namespace that listens on `ports` (answers "pong") and
- * can run probes: no ServiceAccount token, the image's non-root user, only the labels given.
- */
-export function probePod(name: string, image: string, labels: Record<string, string>, uid: number, gid: number, ports: number[] = [8080]): Record<string, any> {
-    const listener = [
+/** The listening loop of probe pods and kernels: accepts on every port, answers "pong", closes. */
+function listenerLines(ports: number[]): string[] {
+    return [
         "import select, socket",
         "listening = []",
         `for port in ${JSON.stringify(ports)}:`,
@@ -77,22 +78,56 @@ export function probePod(name: string, image: string, labels: Record<string, str
         '    s.bind(("0.0.0.0", port))',
         "    s.listen(16)",
         "    listening.append(s)",
-        "while True:",
-        "    ready, _, _ = select.select(listening, [], [])",
-        "    for s in ready:",
-        "        c, _ = s.accept()",
-        "        c.sendall(b'pong\\n')",
-        "        c.close()",
-    ].join("\n");
+        "def e2e_serve():",
+        "    while True:",
+        "        ready, _, _ = select.select(listening, [], [])",
+        "        for s in ready:",
+        "            c, _ = s.accept()",
+        "            c.sendall(b'pong\\n')",
+        "            c.close()",
+    ];
+}
+
+/**
+ * Python for a kernel: listens on `ports` in a daemon thread (answers "pong"), so that a notebook
+ * pod that runs no Spark session still has something on its Spark ports for probes to reach.
+ */
+export function kernelListener(ports: number[]): string {
+    return [...listenerLines(ports), "import threading", "threading.Thread(target=e2e_serve, daemon=True).start()"].join("\n");
+}
+
+export interface ProbePodOptions {
+    /** Namespace of the pod (metadata.namespace). Default: none, the namespace of the kubectl that applies it */
+    namespace?: string;
+    /** ServiceAccount of the pod. Default: none, the namespace's `default` */
+    serviceAccountName?: string;
+}
+
+/**
+ * A pod of the notebook image that listens on `ports` (answers "pong") and can run probes: no
+ * ServiceAccount token, the image's UID and GID, the `restricted` Pod Security Standard's security
+ * contexts, no volumes, no init container, only the labels given.
+ */
+export function probePod(
+    name: string,
+    image: string,
+    labels: Record<string, string>,
+    uid: number,
+    gid: number,
+    ports: number[] = [8080],
+    opts: ProbePodOptions = {},
+): Record<string, any> {
+    const listener = [...listenerLines(ports), "e2e_serve()"].join("\n");
     return {
         apiVersion: "v1",
         kind: "Pod",
-        metadata: { name, labels: { "app.kubernetes.io/name": "ds-platform-e2e-probe", ...labels } },
+        metadata: { name, ...(opts.namespace ? { namespace: opts.namespace } : {}), labels: { "app.kubernetes.io/name": "ds-platform-e2e-probe", ...labels } },
         spec: {
             restartPolicy: "Never",
             terminationGracePeriodSeconds: 0,
+            ...(opts.serviceAccountName ? { serviceAccountName: opts.serviceAccountName } : {}),
             automountServiceAccountToken: false,
-            securityContext: { runAsUser: uid, runAsGroup: gid, runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+            securityContext: { runAsUser: uid, runAsGroup: gid, ...RESTRICTED_POD_SECURITY_CONTEXT },
             containers: [
                 {
                     name: "probe",
@@ -100,9 +135,21 @@ export function probePod(name: string, image: string, labels: Record<string, str
                     command: ["python3", "-u", "-c", listener],
                     ports: ports.map((containerPort) => ({ containerPort })),
                     resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } },
-                    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                    securityContext: { ...RESTRICTED_CONTAINER_SECURITY_CONTEXT },
                 },
             ],
         },
     };
+}
+
+/**
+ * A probe pod that the API server admits into a user's executor namespace as an executor: the
+ * executor-pod admission policy wants the platform's image by digest (`image` must be the notebook
+ * image the stack deploys), the ServiceAccount spark-executor, the executor label, the platform's
+ * UID and GID, runAsNonRoot, no privilege, only emptyDir/ConfigMap volumes (it has none), no
+ * PriorityClass and no node name; the namespace's Pod Security level is `restricted`. To the
+ * NetworkPolicies it is one of that user's executors.
+ */
+export function executorProbePod(name: string, namespace: string, image: string, uid: number, gid: number, ports: number[]): Record<string, any> {
+    return probePod(name, image, { ...SPARK_EXECUTOR_LABELS }, uid, gid, ports, { namespace, serviceAccountName: EXECUTOR_SERVICE_ACCOUNT });
 }

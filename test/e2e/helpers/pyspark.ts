@@ -4,6 +4,7 @@
  * sessions come from SparkSession.builder.getOrCreate() with the mounted conf, plus at most an app
  * name and settings a user may set in a notebook.
  */
+import { EXECUTOR_NAMESPACE_ENV } from "../../../components/spark/sparkConf";
 import { RESULT_MARKER } from "./kernel";
 import { PYTHON_PROBE } from "./net";
 
@@ -25,12 +26,16 @@ def e2e_executors(sc, all=False):
         return [e for e in json.load(f) if e["id"] != "driver"]
 
 def e2e_driver(sc):
+    """The session's driver. namespace is the conf's text (Spark substitutes \${env:...} only where it
+    reads the setting): the namespace it creates executors in is executor_namespace, the pod's
+    ${EXECUTOR_NAMESPACE_ENV}. pod_name and pod_ip are the downward API's (Spark is not told its pod)."""
     env = sc._jsc.sc().env()
     addr = env.rpcEnv().address()
     return {"app": sc.applicationId, "host": addr.host(), "driver_port": addr.port(),
             "bm_port": env.blockManager().blockManagerId().port(), "ui": sc.uiWebUrl,
             "master": sc.master, "deploy_mode": sc.getConf().get("spark.submit.deployMode"),
             "namespace": sc.getConf().get("spark.kubernetes.namespace"),
+            "executor_namespace": os.environ.get(${JSON.stringify(EXECUTOR_NAMESPACE_ENV)}),
             "image": sc.getConf().get("spark.kubernetes.container.image"),
             "pod_name": os.environ.get("POD_NAME"), "pod_ip": os.environ.get("POD_IP")}
 `;

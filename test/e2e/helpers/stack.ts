@@ -1,10 +1,16 @@
 /**
  * What the deployed stack says about Spark and GPUs, read from the cluster rather than passed in:
  * the Spark ConfigMap notebook pods mount (spark-defaults.conf, spark-gpu.conf, the executor pod
- * templates) and the hub's values (the profile list KubeSpawner uses), so the Spark and GPU suites
- * check what was really deployed with any stack config.
+ * templates) and the hub's values (the profile list KubeSpawner uses, and the per-user isolation
+ * settings the hub applies at each spawn), so the Spark and GPU suites check what was really
+ * deployed with any stack config.
+ *
+ * Where a user's executors run is not in the conf (spark.kubernetes.namespace reads the notebook
+ * pod's SPARK_EXECUTOR_NAMESPACE): the suites take it from the pod (executorNamespaceOf in
+ * cluster.ts), and the prefix it starts with from the hub's values.
  */
 import * as YAML from "yaml";
+import { USER_ISOLATION_CUSTOM_KEY } from "../../../components/hub/hubValues";
 import { Kubectl } from "./kube";
 
 export type SparkConf = Map<string, string>;
@@ -38,8 +44,11 @@ export interface Profile {
 
 export interface SparkStack {
     namespace: string;
-    /** spark.kubernetes.namespace: where executors run. */
-    executorNamespace: string;
+    /**
+     * Each user's executors run in `<prefix>-<user>`: the hub's custom.dsPlatformUserIsolation
+     * executorNamespacePrefix (stack config spark.namespace, else `<namespace>-u`).
+     */
+    executorNamespacePrefix: string;
     defaults: SparkConf;
     gpu?: SparkConf;
     executorTemplate: Record<string, any>;
@@ -76,6 +85,20 @@ function profileOf(entry: any): Profile {
     return { slug: entry.slug, displayName: entry.display_name, gpus, gpuPool: pool, memLimitBytes: bytes(o.mem_limit), override: o };
 }
 
+/** The jsonpath of the chart values in the Secret `hub` (z2jh keeps them there for the hub's get_config). */
+export const HUB_VALUES_JSONPATH = "jsonpath={.data.values\\.yaml}";
+
+/** The hub's values from the base64 text of the Secret `hub`'s values.yaml. */
+export function parseHubValues(base64: string): any {
+    return YAML.parse(Buffer.from(base64.trim(), "base64").toString("utf8"));
+}
+
+/** custom.dsPlatformUserIsolation.executorNamespacePrefix of the hub's values, if the stack runs Spark. */
+export function executorNamespacePrefixOf(values: any): string | undefined {
+    const prefix = values?.custom?.[USER_ISOLATION_CUSTOM_KEY]?.executorNamespacePrefix;
+    return typeof prefix === "string" && prefix !== "" ? prefix : undefined;
+}
+
 /** Reads the stack's Spark ConfigMap, the hub's values and the history Service from `namespace`. */
 export async function readSparkStack(kube: Kubectl, namespace: string): Promise<SparkStack> {
     const cm = await kube.get<any>("configmap", "spark-conf");
@@ -84,11 +107,15 @@ export async function readSparkStack(kube: Kubectl, namespace: string): Promise<
     }
     const data: Record<string, string> = cm.data ?? {};
     const defaults = parseSparkConf(data["spark-defaults.conf"] ?? "");
-    const values = YAML.parse(Buffer.from((await kube.run(["get", "secret", "hub", "--output", "jsonpath={.data.values\\.yaml}"])).trim(), "base64").toString("utf8"));
+    const values = parseHubValues(await kube.run(["get", "secret", "hub", "--output", HUB_VALUES_JSONPATH]));
     const profiles: Profile[] = (values?.singleuser?.profileList ?? []).map(profileOf);
+    const executorNamespacePrefix = executorNamespacePrefixOf(values);
+    if (executorNamespacePrefix === undefined) {
+        throw new Error(`the hub's values in ${namespace} have no custom.${USER_ISOLATION_CUSTOM_KEY}.executorNamespacePrefix: the stack deploys no per-user Spark isolation`);
+    }
     return {
         namespace,
-        executorNamespace: defaults.get("spark.kubernetes.namespace") ?? namespace,
+        executorNamespacePrefix,
         defaults,
         gpu: data["spark-gpu.conf"] ? parseSparkConf(data["spark-gpu.conf"]) : undefined,
         executorTemplate: YAML.parse(data["executor-pod-template.yaml"] ?? "{}"),
