@@ -14,6 +14,7 @@ import {
     executorPodPolicyArgs,
     executorPodValidations,
     hubClusterRoleArgs,
+    hubBindingPolicyArgs,
     hubClusterRoleBindingArgs,
     hubScopePolicyArgs,
     policyBindingArgs,
@@ -33,7 +34,7 @@ export interface SparkDriverAccessArgs {
     gid: number;
 }
 
-/** The driver's ClusterRole, the hub's ClusterRole and binding, and the three admission policies with their bindings. */
+/** The driver's ClusterRole, the hub's ClusterRole and binding, and the four admission policies with their bindings. */
 export class SparkDriverAccess extends pulumi.ComponentResource {
     /** The ClusterRole the hub binds to each user's notebook ServiceAccount in that user's executor namespace. */
     public readonly driverClusterRoleName: pulumi.Output<string>;
@@ -55,6 +56,7 @@ export class SparkDriverAccess extends pulumi.ComponentResource {
             executorPods: { ...podPolicy, spec: { ...podPolicy.spec, validations: podValidations } },
             executorClaims: executorClaimPolicyArgs(ns),
             hubScope: hubScopePolicyArgs(ns, args.executorNamespacePrefix),
+            hubBindings: hubBindingPolicyArgs(ns),
         };
         const names = admissionPolicyNames(ns);
         this.policyNames = (Object.keys(policies) as (keyof typeof policies)[]).map((key) => {

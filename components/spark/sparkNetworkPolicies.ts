@@ -25,7 +25,7 @@ export interface SparkNetworkPoliciesArgs {
     formerParent?: FormerParent;
 }
 
-/** The three NetworkPolicies, by role. */
+/** The platform-wide NetworkPolicies, by role. */
 export function sparkNetworkPolicyArgs(a: SparkNetworkPoliciesArgs): Record<SparkNetworkPolicyRole, k8s.networking.v1.NetworkPolicyArgs> {
     const policies: Record<SparkNetworkPolicyRole, NetworkPolicyManifest> = {
         "driver-egress": driverEgressPolicy({

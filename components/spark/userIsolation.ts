@@ -70,11 +70,12 @@ export function hubClusterRoleName(hubNamespace: string): string {
 }
 
 /** The ValidatingAdmissionPolicies (and their bindings), by what they admit. */
-export function admissionPolicyNames(hubNamespace: string): { executorPods: string; executorClaims: string; hubScope: string } {
+export function admissionPolicyNames(hubNamespace: string): { executorPods: string; executorClaims: string; hubScope: string; hubBindings: string } {
     return {
         executorPods: `${hubNamespace}-spark-executor-pods`,
         executorClaims: `${hubNamespace}-spark-executor-claims`,
         hubScope: `${hubNamespace}-hub-scope`,
+        hubBindings: `${hubNamespace}-hub-bindings`,
     };
 }
 
@@ -500,9 +501,30 @@ export function hubScopePolicyArgs(hubNamespace: string, executorNamespacePrefix
                         `(namespaceObject != null && has(namespaceObject.metadata.labels) && ${ours.replace(/%/g, "namespaceObject")})`,
                     message: `the hub writes only in ${hubNamespace} and the executor namespaces labelled ${EXECUTORS_OF_LABEL}=${hubNamespace}`,
                 },
+            ],
+        },
+    };
+}
+
+/**
+ * The policy that lets the hub grant nothing but the driver ClusterRole (a policy of its own, so that
+ * its expressions are type-checked against RoleBindings only).
+ */
+export function hubBindingPolicyArgs(hubNamespace: string): k8s.admissionregistration.v1.ValidatingAdmissionPolicyArgs {
+    const hub = `system:serviceaccount:${hubNamespace}:${HUB_SERVICE_ACCOUNT}`;
+    const role = driverClusterRoleName(hubNamespace);
+    return {
+        metadata: { name: admissionPolicyNames(hubNamespace).hubBindings, labels: { "app.kubernetes.io/part-of": "ds-platform" } },
+        spec: {
+            failurePolicy: "Fail",
+            matchConstraints: {
+                resourceRules: [{ apiGroups: ["rbac.authorization.k8s.io"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["rolebindings"] }],
+            },
+            matchConditions: [{ name: "the-hub", expression: `request.userInfo.username == ${cel(hub)}` }],
+            validations: [
                 {
-                    expression: `request.resource.resource != 'rolebindings' || request.operation == 'DELETE' || (object.roleRef.kind == 'ClusterRole' && object.roleRef.name == ${cel(driverClusterRoleName(hubNamespace))})`,
-                    message: `the hub grants only the ClusterRole ${driverClusterRoleName(hubNamespace)}`,
+                    expression: `object.roleRef.kind == 'ClusterRole' && object.roleRef.name == ${cel(role)}`,
+                    message: `the hub grants only the ClusterRole ${role}`,
                 },
             ],
         },

@@ -1,6 +1,6 @@
 /**
  * SparkDriverAccess: the cluster-wide half of per-user isolation, declared as children: the driver's
- * ClusterRole (bound per user by the hub), the hub's ClusterRole and binding, and the three admission
+ * ClusterRole (bound per user by the hub), the hub's ClusterRole and binding, and the four admission
  * policies of executor namespaces with their bindings. The builders are tested in userIsolation.test.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -36,16 +36,18 @@ describe("SparkDriverAccess", () => {
         out = await render();
     });
 
-    it("declares two ClusterRoles, the hub's binding and three admission policies with their bindings, all valid, and nothing namespaced", () => {
+    it("declares two ClusterRoles, the hub's binding and four admission policies with their bindings, all valid, and nothing namespaced", () => {
         const objects = out.recorder.resources.filter((r) => kubernetesGvk(r.type));
         expect(objects.map((r) => `${r.type} ${r.name}`).sort()).toEqual(
             [
                 `${ADMISSION}:ValidatingAdmissionPolicy spark-access-executorClaims`,
                 `${ADMISSION}:ValidatingAdmissionPolicy spark-access-executorPods`,
                 `${ADMISSION}:ValidatingAdmissionPolicy spark-access-hubScope`,
+                `${ADMISSION}:ValidatingAdmissionPolicy spark-access-hubBindings`,
                 `${ADMISSION}:ValidatingAdmissionPolicyBinding spark-access-executorClaims`,
                 `${ADMISSION}:ValidatingAdmissionPolicyBinding spark-access-executorPods`,
                 `${ADMISSION}:ValidatingAdmissionPolicyBinding spark-access-hubScope`,
+                `${ADMISSION}:ValidatingAdmissionPolicyBinding spark-access-hubBindings`,
                 `${RBAC}:ClusterRole spark-access-driver`,
                 `${RBAC}:ClusterRole spark-access-hub`,
                 `${RBAC}:ClusterRoleBinding spark-access-hub`,

@@ -413,9 +413,11 @@ describe("SparkExecutors composition", () => {
             [`${admission}:ValidatingAdmissionPolicy spark-access-executorPods`]: [],
             [`${admission}:ValidatingAdmissionPolicy spark-access-executorClaims`]: [],
             [`${admission}:ValidatingAdmissionPolicy spark-access-hubScope`]: [],
+            [`${admission}:ValidatingAdmissionPolicy spark-access-hubBindings`]: [],
             [`${admission}:ValidatingAdmissionPolicyBinding spark-access-executorPods`]: [],
             [`${admission}:ValidatingAdmissionPolicyBinding spark-access-executorClaims`]: [],
             [`${admission}:ValidatingAdmissionPolicyBinding spark-access-hubScope`]: [],
+            [`${admission}:ValidatingAdmissionPolicyBinding spark-access-hubBindings`]: [],
         });
     });
 
