@@ -362,6 +362,13 @@ export function hubClusterRoleBindingArgs(hubNamespace: string): k8s.rbac.v1.Clu
 const cel = (s: string) => JSON.stringify(s).replace(/^"|"$/g, "'").replace(/\\"/g, '"');
 const celList = (items: readonly string[]) => `[${items.map(cel).join(", ")}]`;
 
+/** A CEL validation, refused as Forbidden (403) with its message, as RBAC refuses. */
+export interface AdmissionValidation {
+    expression: string;
+    message: string;
+    reason: "Forbidden";
+}
+
 /** What an executor pod must be: the images it may run (the notebook image and its GPU target, by digest), its UID and GID. */
 export interface ExecutorPodRules {
     images: string[];
@@ -370,12 +377,12 @@ export interface ExecutorPodRules {
 }
 
 /** The CEL validations of an executor pod, each with the message the API server returns. */
-export function executorPodValidations(i: ExecutorPodRules): { expression: string; message: string }[] {
+export function executorPodValidations(i: ExecutorPodRules): AdmissionValidation[] {
     const labels = Object.entries(SPARK_EXECUTOR_LABELS);
     const sc = "object.spec.securityContext";
     const containerSc = (check: string) => `object.spec.containers.all(c, !has(c.securityContext) || (${check}))`;
     const images = [...new Set(i.images)];
-    return [
+    return forbidden([
         {
             expression: labels.map(([k, v]) => `has(object.metadata.labels) && ${cel(k)} in object.metadata.labels && object.metadata.labels[${cel(k)}] == ${cel(v)}`).join(" && "),
             message: `an executor pod carries the label ${labels.map(([k, v]) => `${k}=${v}`).join(",")}`,
@@ -424,7 +431,12 @@ export function executorPodValidations(i: ExecutorPodRules): { expression: strin
             expression: "!has(object.spec.priorityClassName) && (request.operation != 'CREATE' || !has(object.spec.nodeName))",
             message: "an executor pod names no PriorityClass and no node: the scheduler places it",
         },
-    ];
+    ]);
+}
+
+/** Each validation refused as Forbidden: the API server answers 403, naming the policy and the rule. */
+function forbidden(validations: { expression: string; message: string }[]): AdmissionValidation[] {
+    return validations.map((v) => ({ ...v, reason: "Forbidden" }));
 }
 
 /** The policy that admits only executor pods, as the platform defines them, into executor namespaces. */
@@ -452,12 +464,12 @@ export function executorClaimPolicyArgs(hubNamespace: string): k8s.admissionregi
                 namespaceSelector: { matchLabels: { [EXECUTORS_OF_LABEL]: hubNamespace } },
                 resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["persistentvolumeclaims"] }],
             },
-            validations: [
+            validations: forbidden([
                 {
                     expression: "!has(object.spec.volumeName) && !has(object.spec.dataSource) && !has(object.spec.dataSourceRef)",
                     message: "an executor claim is a new, empty volume: no volumeName, dataSource or dataSourceRef",
                 },
-            ],
+            ]),
         },
     };
 }
@@ -488,7 +500,7 @@ export function hubScopePolicyArgs(hubNamespace: string, executorNamespacePrefix
                 ],
             },
             matchConditions: [{ name: "the-hub", expression: `request.userInfo.username == ${cel(hub)}` }],
-            validations: [
+            validations: forbidden([
                 {
                     expression:
                         `request.resource.resource != 'namespaces' || (object.metadata.name.startsWith(${cel(`${executorNamespacePrefix}-`)}) && ` +
@@ -501,7 +513,7 @@ export function hubScopePolicyArgs(hubNamespace: string, executorNamespacePrefix
                         `(namespaceObject != null && has(namespaceObject.metadata.labels) && ${ours.replace(/%/g, "namespaceObject")})`,
                     message: `the hub writes only in ${hubNamespace} and the executor namespaces labelled ${EXECUTORS_OF_LABEL}=${hubNamespace}`,
                 },
-            ],
+            ]),
         },
     };
 }
@@ -521,12 +533,12 @@ export function hubBindingPolicyArgs(hubNamespace: string): k8s.admissionregistr
                 resourceRules: [{ apiGroups: ["rbac.authorization.k8s.io"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["rolebindings"] }],
             },
             matchConditions: [{ name: "the-hub", expression: `request.userInfo.username == ${cel(hub)}` }],
-            validations: [
+            validations: forbidden([
                 {
                     expression: `object.roleRef.kind == 'ClusterRole' && object.roleRef.name == ${cel(role)}`,
                     message: `the hub grants only the ClusterRole ${role}`,
                 },
-            ],
+            ]),
         },
     };
 }

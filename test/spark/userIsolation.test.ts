@@ -443,7 +443,7 @@ describe("admission policies", () => {
     const hubPolicy = hubScopePolicyArgs(NS, PREFIX);
     const bindingPolicy = hubBindingPolicyArgs(NS);
 
-    it("are valid ValidatingAdmissionPolicies that fail closed, each named after the platform, each validation with a message", () => {
+    it("are valid ValidatingAdmissionPolicies that fail closed, each named after the platform, each validation with a message and refused as Forbidden", () => {
         expect([podPolicy, claimPolicy, hubPolicy, bindingPolicy].map((p) => p.metadata.name)).toEqual([
             names.executorPods,
             names.executorClaims,
@@ -457,6 +457,8 @@ describe("admission policies", () => {
             expect(policy.spec.validations.length).toBeGreaterThan(0);
             for (const v of policy.spec.validations) {
                 expect(v.message.length).toBeGreaterThan(20);
+                // Refused as RBAC refuses: 403 Forbidden (the default reason, Invalid, answers 422).
+                expect(v.reason).toBe("Forbidden");
                 expect({ expression: v.expression, problems: celShapeProblems(v.expression) }).toEqual({ expression: v.expression, problems: [] });
             }
             expect(new Set(policy.spec.validations.map((v: any) => v.message)).size).toBe(policy.spec.validations.length);
