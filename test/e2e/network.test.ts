@@ -30,7 +30,7 @@
 import { execFile } from "child_process";
 import { EXECUTOR_SERVICE_ACCOUNT, EXECUTORS_OF_LABEL, PRIVATE_IPV4, SPARK_DRIVER_LABELS, SPARK_EXECUTOR_LABELS, USER_LABEL } from "../../components/spark/sparkConf";
 import { apply, executorNamespaceOf, pods, sparkTierSkipReason, waitRunning } from "./helpers/cluster";
-import { e2eEnv } from "./helpers/env";
+import { e2eEnv, waitFor } from "./helpers/env";
 import { Kernel } from "./helpers/kernel";
 import { Kubectl } from "./helpers/kube";
 import { denied, describeProbe, executorProbePod, kernelListener, probeFromNodePod, probeFromPythonPod, probePod, ProbeResult } from "./helpers/net";
@@ -170,6 +170,11 @@ suite("network policies, enforced", () => {
         const s = await kernelA.json(startSession({ appName: "e2e-network", conf: { "spark.dynamicAllocation.minExecutors": String(max) }, limitSeconds: 300 }), 360);
         executorPodsA = await waitRunning(executorsA, `spark-app-selector=${s.app},spark-role=executor`, max, `${max} executors of ${s.app} in ${nsA}`, 240);
         executorIps = executorPodsA.map((p) => p.status.podIP);
+        // A Running executor pod has not bound its block manager yet: wait until every executor's block
+        // manager registered with the driver (getExecutorMemoryStatus lists them, the driver's included).
+        await waitFor(`the block managers of ${max} executors of ${s.app}`, 120, async () =>
+            (await kernelA.json<number>(`e2e_out(sc._jsc.sc().getExecutorMemoryStatus().size() - 1)`, 30)) >= max ? true : undefined,
+        );
         // B runs no Spark: its kernel listens on the driver's ports instead, as B's driver would.
         await kernelB.json(`${PRELUDE}\n${kernelListener([driverPort, bmPort])}\ne2e_out(None)`, 30);
         console.log(
