@@ -16,6 +16,10 @@
  * Runs with either layout (executors in `<platform>-u-<user>` or `<spark.namespace>-<user>`).
  */
 import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
 import { EXECUTOR_NAMESPACE_ENV, EXECUTORS_OF_LABEL, USER_LABEL } from "../../components/spark/sparkConf";
 import { admissionPolicyNames } from "../../components/spark/userIsolation";
 import { sparkTierSkipReason, waitNoPods } from "./helpers/cluster";
@@ -234,6 +238,32 @@ result = {"self": hub("/user", token), "users": hub("/users", token), "b": hub("
         expect(results["another image"].message).toContain("the platform's image by digest");
         expect(results["B's home claim"].message).toContain(policy);
         expect(results["privileged"].message).toMatch(/violates PodSecurity "restricted:latest"|not privileged/);
+    });
+
+    test("the cluster itself refuses such pods, whoever asks: a cluster admin's kubectl gets the same named refusals", async () => {
+        const policy = admissionPolicyNames(env.namespace).executorPods;
+        const template = (await kube.json(["get", "configmap", "spark-conf"])).data["executor-pod-template.yaml"] as string;
+        const base = YAML.parse(template);
+        const variants: [string, (pod: any) => void, RegExp][] = [
+            ["another image", (pod) => (pod.spec.containers[0].image = "docker.io/library/busybox:latest"), new RegExp(`${policy}.*the platform's image by digest`)],
+            ["privileged", (pod) => (pod.spec.containers[0].securityContext = { privileged: true }), /violates PodSecurity "restricted:latest": privileged/],
+            ["the node's / as a hostPath", (pod) => (pod.spec.volumes = [{ name: "root", hostPath: { path: "/" } }]), /violates PodSecurity "restricted:latest": restricted volume types/],
+            [`${USER_B}'s home claim`, (pod) => (pod.spec.volumes = [{ name: "home", persistentVolumeClaim: { claimName: `claim-${USER_B}` } }]), new RegExp(`${policy}.*own on-demand claims`)],
+        ];
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-iso-"));
+        try {
+            for (const [name, change, refusal] of variants) {
+                const pod = { ...structuredClone(base), metadata: { ...base.metadata, name: "e2e-iso-admin" } };
+                change(pod);
+                const file = path.join(dir, "pod.json");
+                fs.writeFileSync(file, JSON.stringify(pod));
+                const out = await kubectlOutput(["--namespace", nsA, "create", "--dry-run=server", "-f", file]).catch((e: Error) => e.message);
+                console.log(`admin creates in ${nsA}: ${name}: ${out.trim().slice(0, 220)}`);
+                expect([name, out]).toEqual([name, expect.stringMatching(refusal)]);
+            }
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     test("a Spark session in A's notebook starts executors in A's namespace only; they are gone after stop()", async () => {
