@@ -462,6 +462,48 @@ else
   grep -E '^\s+[~+-]|error' "$LOGS/preview.log" | head -n 20 | sed 's/^/  | /'
 fi
 
+step "c2. a pull that cannot succeed"
+# The pre-puller runs before the hub's release and is waited for with a bound: an image that cannot
+# be pulled fails pulumi up within that bound, naming the pod and the cluster's reason, and the hub
+# is left as it was. The pause image stands in for any image: only the pre-puller and the release use it.
+GOOD_PAUSE=$(pulumi_stack 60 config get --path images.pause 2>>"$LOGS/config.log")
+BAD_PAUSE="${GOOD_PAUSE%@*}@sha256:$(printf '0%.0s' $(seq 64))"
+PULL_BOUND=60
+t0=$(now)
+if pulumi_stack 60 config set --path images.pause "$BAD_PAUSE" >>"$LOGS/config.log" 2>&1 &&
+  pulumi_stack 60 config set --path hub.prePuller.timeoutSeconds "$PULL_BOUND" >>"$LOGS/config.log" 2>&1; then
+  if pulumi_stack 900 up --yes --skip-preview >"$LOGS/up-bad-pull.log" 2>&1; then
+    fail "pulumi up succeeded with an image that cannot be pulled ($BAD_PAUSE)"
+  else
+    took=$(since "$t0")
+    named=$(grep -oE "image-prepuller-[a-z0-9]+\]?:? .*(ErrImagePull|ImagePullBackOff)[^\"]*" "$LOGS/up-bad-pull.log" | head -n 1 | cut -c1-240)
+    echo "FIGURE bad_pull_fail_seconds=$took"
+    if [ -n "$named" ] && [ "$took" -lt $((PULL_BOUND + 240)) ]; then
+      pass "pulumi up with an image that cannot be pulled failed after $took s (bound ${PULL_BOUND} s), naming the pod and reason: $named"
+    else
+      fail "pulumi up with an image that cannot be pulled failed after $took s without naming the pre-puller's pod and the pull error"
+      grep -E 'error|image-prepuller' "$LOGS/up-bad-pull.log" | head -n 20 | sed 's/^/  | /'
+    fi
+  fi
+  if [ "$(kc -n "$NS" get deploy hub -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = 1 ] && wait_hub "$HUB_READY_SECS"; then
+    pass "the hub kept running through the failed pull"
+  else
+    fail "the hub is not running after the failed pull"
+  fi
+else
+  fail "the stack's images.pause could not be changed"
+fi
+t0=$(now)
+if pulumi_stack 60 config set --path images.pause "$GOOD_PAUSE" >>"$LOGS/config.log" 2>&1 &&
+  pulumi_stack 60 config rm --path hub.prePuller.timeoutSeconds >>"$LOGS/config.log" 2>&1 &&
+  pulumi_stack "$UP_SECS" up --yes --skip-preview >"$LOGS/up-good-pull.log" 2>&1 &&
+  pulumi_stack 600 preview --expect-no-changes >"$LOGS/preview-good-pull.log" 2>&1; then
+  pass "with the image restored, pulumi up converges in $(since "$t0") s and a preview changes nothing"
+else
+  fail "pulumi up with the image restored failed, or left changes"
+  tail -n 20 "$LOGS/up-good-pull.log" "$LOGS/preview-good-pull.log" | sed 's/^/  | /'
+fi
+
 step "d. image update"
 UPDATE_CONTEXT=$(mktemp -d)
 cp -a images/notebook/. "$UPDATE_CONTEXT/"

@@ -98,7 +98,6 @@ describe("mirrored third-party images", () => {
         userScheduler: mirror("kube-scheduler"),
         pause: mirror("pause"),
         networkTools: mirror("k8s-network-tools"),
-        imageAwaiter: mirror("k8s-image-awaiter"),
         secretSync: mirror("k8s-secret-sync"),
         traefik: mirror("traefik"),
         devicePlugin: mirror("k8s-device-plugin"),
@@ -117,7 +116,9 @@ describe("mirrored third-party images", () => {
         expect(join(values.scheduling.userScheduler.image)).toBe(images.userScheduler);
         expect(join(values.scheduling.userPlaceholder.image)).toBe(images.pause);
         expect(join(values.prePuller.pause.image)).toBe(images.pause);
-        expect(join(values.prePuller.hook.image)).toBe(images.imageAwaiter);
+        // The platform's pre-puller idles on the same pause mirror.
+        const prePuller = r.recorder.one("kubernetes:apps/v1:DaemonSet");
+        expect(prePuller.inputs.spec.template.spec.containers.map((c: { image: string }) => c.image)).toEqual([images.pause]);
         expect(join(values.singleuser.networkTools.image)).toBe(images.networkTools);
     });
 

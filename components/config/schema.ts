@@ -218,8 +218,23 @@ export const hubSchema = z
             ),
         prePuller: z
             .strictObject({
-                hook: z.boolean().default(true).describe("Pull images on every node before an upgrade. Default: true"),
-                continuous: z.boolean().default(true).describe("Pull images on nodes that join later. Default: true"),
+                hook: z
+                    .boolean()
+                    .default(true)
+                    .describe(
+                        "Before the hub is installed or upgraded, pull every image a user pod can start onto every user node, and wait for it: a pull that cannot succeed fails pulumi up within prePuller.timeoutSeconds, naming the pod and the reason. The pre-puller DaemonSet then stays, so nodes that join later pull too. Default: true",
+                    ),
+                continuous: z
+                    .boolean()
+                    .default(true)
+                    .describe("Pull the images onto nodes that join later (the pre-puller DaemonSet, not waited for when hook is false). Default: true"),
+                timeoutSeconds: z
+                    .number()
+                    .int()
+                    .min(30)
+                    .max(3600)
+                    .default(600)
+                    .describe("How long pulumi up waits for the pre-pull (hook) before it fails, naming the pods that did not pull. Default: 600"),
             })
             .prefault({}).describe("Image pre-pulling on nodes"),
         scheduling: z
@@ -246,9 +261,8 @@ export const imagesSchema = z
         userScheduler: pinnedImage
             .optional()
             .describe("kube-scheduler of the user-scheduler (z2jh scheduling.userScheduler.image). Default: the cluster minor's from the version table, else the chart's"),
-        pause: pinnedImage.optional().describe("The pause image of user placeholders and pre-pullers (z2jh scheduling.userPlaceholder.image, prePuller.pause.image). Default: the chart's"),
+        pause: pinnedImage.optional().describe("The pause image of user placeholders and the pre-puller (z2jh scheduling.userPlaceholder.image, prePuller.pause.image). Default: the chart's, registry.k8s.io/pause:3.10.1"),
         networkTools: pinnedImage.optional().describe("The init container that blocks the cloud metadata address (z2jh singleuser.networkTools.image). Default: the chart's"),
-        imageAwaiter: pinnedImage.optional().describe("The hook pre-puller's awaiter (z2jh prePuller.hook.image). Default: the chart's"),
         secretSync: pinnedImage.optional().describe("The Let's Encrypt secret sync (z2jh proxy.secretSync.image). Default: the chart's"),
         traefik: pinnedImage.optional().describe("The HTTPS proxy of exposure letsencrypt (z2jh proxy.traefik.image). Default: the chart's"),
         devicePlugin: pinnedImage.optional().describe("The NVIDIA device plugin (aws). Default: the chart's"),

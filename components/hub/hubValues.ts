@@ -19,6 +19,7 @@ import { REGISTRY_PORT } from "../registry/port";
 import { parseMemoryQuantity } from "../shared/quantities";
 import { gpuPoolNameOf } from "../shared/gpuPool";
 import { RESTRICTED_CONTAINER_SECURITY_CONTEXT, RESTRICTED_POD_SECURITY_CONTEXT } from "../shared/security";
+import { DEFAULT_PAUSE_IMAGE } from "./imagePrePuller";
 
 /** Where notebook homes are mounted: the notebook image's home directory. */
 export const HOME_MOUNT_PATH = "/home/jovyan";
@@ -555,8 +556,10 @@ export function buildHubValues(input: HubValuesInput): HubValues {
             userPlaceholder: { enabled: hub.scheduling.userPlaceholders > 0, replicas: hub.scheduling.userPlaceholders },
         },
         prePuller: {
-            hook: { enabled: hub.prePuller.hook },
-            continuous: { enabled: hub.prePuller.continuous },
+            // The chart's pullers are off: the platform's pre-puller (imagePrePuller.ts) replaces both,
+            // reading extraImages and extraTolerations from here.
+            hook: { enabled: false },
+            continuous: { enabled: false },
             extraImages: extraPrePullImages(input),
             ...(prePullTolerations.length > 0 ? { extraTolerations: prePullTolerations } : {}),
         },
@@ -571,6 +574,9 @@ export function buildHubValues(input: HubValuesInput): HubValues {
         const ref = input.thirdPartyImages?.[key];
         if (ref !== undefined) {
             paths.forEach((p) => setPath(values, p, splitImageReference(ref)));
+        } else if (key === "pause") {
+            // The placeholders and the pre-puller run the chart's pause image pinned by digest.
+            paths.forEach((p) => setPath(values, p, { ...DEFAULT_PAUSE_IMAGE }));
         }
     }
     return values;
@@ -587,7 +593,6 @@ export const CHART_IMAGE_PATHS = {
         ["scheduling", "userPlaceholder", "image"],
         ["prePuller", "pause", "image"],
     ],
-    imageAwaiter: [["prePuller", "hook", "image"]],
     networkTools: [["singleuser", "networkTools", "image"]],
 } as const satisfies Partial<Record<keyof ImagesConfig, readonly (readonly string[])[]>>;
 

@@ -1,7 +1,7 @@
 /**
- * JupyterHub from the Zero to JupyterHub chart, as a Helm release (so the chart's hooks, such as the
- * image pre-puller, run). The values come from `buildHubValues`; this component adds what needs
- * resources: generated secrets, the optional shared data volume, and the release itself.
+ * JupyterHub from the Zero to JupyterHub chart, as a Helm release. The values come from
+ * `buildHubValues`; this component adds what needs resources: generated secrets, the optional shared
+ * data volume, the image pre-puller the release waits for, and the release itself.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -9,6 +9,7 @@ import * as random from "@pulumi/random";
 import { ChartSource, chartReference } from "../shared/helmChart";
 import { HubConfig } from "../config/config";
 import { buildHubValues, HubValues, HubValuesInput } from "./hubValues";
+import { prePullerDaemonSet } from "./imagePrePuller";
 import { supplementaryRbac, USER_SCHEDULER_SERVICE_ACCOUNT, UserSchedulerPin } from "../cluster/kubernetesVersions";
 
 /** The chart's name in its repository. */
@@ -88,7 +89,7 @@ export interface JupyterHubArgs extends Pick<HubValuesInput, PassedThrough> {
     protect: boolean;
     /** Helm release name. Default: jupyterhub */
     releaseName?: string;
-    /** Seconds Helm waits for the release, pre-pulling images included. Default: 1200 */
+    /** Seconds Helm waits for the release (the pre-pull before it has its own bound). Default: 1200 */
     timeoutSeconds?: number;
     /**
      * The user-scheduler of the cluster's Kubernetes minor: its kube-scheduler image and the RBAC it
@@ -195,6 +196,25 @@ export class JupyterHub extends pulumi.ComponentResource {
             schedulerAccess.push(role, new k8s.rbac.v1.ClusterRoleBinding(`${name}-user-scheduler`, rbac.clusterRoleBinding, { parent: this, dependsOn: [role] }));
         }
 
+        // The platform's image pre-puller, before the release: with hook, the release waits for it,
+        // and a pull that cannot succeed fails within prePuller.timeoutSeconds, naming the pod.
+        const prePull: pulumi.Resource[] = [];
+        if (hub.prePuller.hook || hub.prePuller.continuous) {
+            const timeout = `${hub.prePuller.timeoutSeconds}s`;
+            // Only images, tolerations and node rules are read: nothing of the values' secrets reaches the DaemonSet.
+            const daemonSet = pulumi.all([pulumi.unsecret(withExtra), args.namespace]).apply(([v, namespace]) =>
+                prePullerDaemonSet({ values: v, namespace, labels: { "app.kubernetes.io/part-of": "ds-platform" }, awaited: hub.prePuller.hook }),
+            );
+            const prePuller = new k8s.apps.v1.DaemonSet(
+                `${name}-image-prepuller`,
+                { metadata: daemonSet.metadata, spec: daemonSet.spec },
+                { parent: this, customTimeouts: { create: timeout, update: timeout } },
+            );
+            if (hub.prePuller.hook) {
+                prePull.push(prePuller);
+            }
+        }
+
         const release = new k8s.helm.v3.Release(
             `${name}-release`,
             {
@@ -207,7 +227,7 @@ export class JupyterHub extends pulumi.ComponentResource {
                 atomic: true,
                 timeout: timeoutSeconds,
             },
-            { parent: this, dependsOn: [...(sharedClaim ? [sharedClaim] : []), ...schedulerAccess] },
+            { parent: this, dependsOn: [...(sharedClaim ? [sharedClaim] : []), ...schedulerAccess, ...prePull] },
         );
 
         this.namespace = release.namespace;

@@ -25,6 +25,7 @@ import { fakeDigest, setupMocks, valueOf } from "../helpers/mocks";
 import { mergeHelmValues, validateZ2jhValues } from "../helpers/z2jhSchema";
 import { readable } from "../helpers/manifests";
 import { restrictedViolations } from "../helpers/podSecurity";
+import { DEFAULT_PAUSE_IMAGE } from "../../components/hub/imagePrePuller";
 import { loadShared, PROJECT_ROOT } from "../helpers/sharedData";
 
 const buildHubValues = readable(typedBuildHubValues);
@@ -511,15 +512,17 @@ describe("buildHubValues: storage, security, Spark, network, scheduling", () => 
     it("sets culling, pre-pulling and scheduling from config", async () => {
         const values = await resolved(prodInput());
         expect(values.cull).toEqual({ enabled: true, timeout: 7200, every: 300, maxAge: 86400 });
-        expect(values.prePuller.hook).toEqual({ enabled: true });
-        expect(values.prePuller.continuous).toEqual({ enabled: true });
+        // The chart's pullers stay off whatever the config: the platform's pre-puller replaces them.
+        expect(values.prePuller.hook).toEqual({ enabled: false });
+        expect(values.prePuller.continuous).toEqual({ enabled: false });
         expect(values.scheduling).toEqual({
             corePods: { nodeAffinity: { matchNodePurpose: "require" } },
             userPods: { nodeAffinity: { matchNodePurpose: "require" } },
             userScheduler: { enabled: true },
             podPriority: { enabled: true },
-            userPlaceholder: { enabled: true, replicas: 2 },
+            userPlaceholder: { enabled: true, replicas: 2, image: DEFAULT_PAUSE_IMAGE },
         });
+        expect(values.prePuller.pause.image).toEqual(DEFAULT_PAUSE_IMAGE);
         const input = prodInput();
         expect(() => buildHubValues({ ...input, hub: { ...input.hub, scheduling: { ...input.hub.scheduling, podPriority: false } } })).toThrow(
             /hub\.scheduling\.userPlaceholders: needs hub\.scheduling\.podPriority: true, or placeholder pods would block arriving users; set podPriority: true, or userPlaceholders: 0/,
