@@ -22,6 +22,7 @@ import { clusterKubernetesVersion, userSchedulerPin } from "./cluster/kubernetes
 import { NotebookImage } from "./image/notebookImage";
 import { REGISTRY_PORT, Registry } from "./registry/registry";
 import { gpuPoolNameOf } from "./shared/gpuPool";
+import { ImageMirror, mirrorPlan } from "./registry/imageMirror";
 import { SparkEventLog, SparkExecutors } from "./spark/sparkExecutors";
 
 export type { PlatformSecrets } from "./config/config";
@@ -293,6 +294,21 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
             this.aws = { ...onAws, bucketRoles };
         }
 
+        // registry.mirrorImages: the chart's third-party images copied into the registry, run by digest.
+        const mirror = config.registry.mirrorImages
+            ? new ImageMirror(
+                  `${name}-mirror`,
+                  {
+                      plan: mirrorPlan({ hub: config.hub, images: config.images, userScheduler: userSchedulerPin(clusterKubernetesVersion(config))?.image }),
+                      server: this.registry.server,
+                      pushServer: this.registry.pushServer,
+                      username: this.registry.username,
+                      password: this.registry.password,
+                  },
+                  { parent: this, dependsOn: [this.registry] },
+              )
+            : undefined;
+
         this.hub = new JupyterHub(
             `${name}-hub`,
             {
@@ -312,7 +328,7 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
                 homeStorageClass,
                 protect,
                 userScheduler: userSchedulerPin(clusterKubernetesVersion(config)),
-                thirdPartyImages: config.images,
+                thirdPartyImages: { ...config.images, ...mirror?.refs },
             },
             { ...k8sOpts, dependsOn: [this.spark] },
         );

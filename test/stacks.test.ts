@@ -10,20 +10,9 @@ import { isSecret, plainStrings, unwrapSecrets, valueOf } from "./helpers/mocks"
 import { committedStacks, renderStack, RenderedStack, stackConfig, TEST_SECRETS } from "./helpers/render";
 import { validateZ2jhValues } from "./helpers/z2jhSchema";
 import { restrictedViolations } from "./helpers/podSecurity";
+import { containerImages } from "./helpers/manifests";
 
 const DIGEST_REF = /^[^\s@]+@sha256:[a-f0-9]{64}$/;
-
-/** Every container image in a Kubernetes object (pods, pod templates, nested templates). */
-function containerImages(obj: any): string[] {
-    if (Array.isArray(obj)) {
-        return obj.flatMap(containerImages);
-    }
-    if (obj === null || typeof obj !== "object") {
-        return [];
-    }
-    const own = ["containers", "initContainers", "ephemeralContainers"].flatMap((k) => (Array.isArray(obj[k]) ? obj[k].map((c: any) => c.image) : []));
-    return [...own, ...Object.values(obj).flatMap(containerImages)];
-}
 
 describe.each(committedStacks())("stack %s", (stack) => {
     let rendered: RenderedStack;

@@ -91,6 +91,12 @@ export const registrySchema = z
             .regex(/^[a-zA-Z0-9][a-zA-Z0-9.-]*(?::[0-9]+)?$/, "a registry host[:port] such as localhost:30500")
             .optional()
             .describe("Address the deploying machine pushes the in-cluster registry's images to (it also gets a TLS name). Default: localhost:<nodePort>"),
+        mirrorImages: z
+            .boolean()
+            .default(false)
+            .describe(
+                "Copy the hub chart's third-party images (hub, proxy, user-scheduler, pause, and traefik and secret sync with letsencrypt) into this registry inside the stack, under ds-platform-mirror/, and run the copies by digest. The sources are images.* where set, else the chart's. Needs the Docker provider plugin and a Docker daemon where pulumi up runs. Default: false",
+            ),
         untaggedExpiryDays: positiveInt.max(3650).default(7).describe("ECR lifecycle: expire untagged images after this many days (ecr). Default: 7"),
         keepTaggedImages: positiveInt.max(1000).default(30).describe("ECR lifecycle: keep this many most recent image tags per target (ecr). Default: 30"),
         kmsKeyArn: z

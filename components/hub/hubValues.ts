@@ -260,7 +260,7 @@ export interface HubValuesInput {
     /** The user-scheduler's kube-scheduler image, of the cluster's minor (components/cluster/kubernetesVersions.ts). Default: the chart's (v1.30) */
     userSchedulerImage?: ChartImage;
     /** Mirrors of the chart's third-party images, pinned by digest (config `images`); they win over userSchedulerImage. Default: the chart's */
-    thirdPartyImages?: Pick<ImagesConfig, ChartImageKey>;
+    thirdPartyImages?: Partial<Record<ChartImageKey, pulumi.Input<string>>>;
 }
 
 /**
@@ -573,7 +573,7 @@ export function buildHubValues(input: HubValuesInput): HubValues {
     for (const [key, paths] of Object.entries(CHART_IMAGE_PATHS) as [ChartImageKey, readonly (readonly string[])[]][]) {
         const ref = input.thirdPartyImages?.[key];
         if (ref !== undefined) {
-            paths.forEach((p) => setPath(values, p, splitImageReference(ref)));
+            paths.forEach((p) => setPath(values, p, chartImage(ref)));
         } else if (key === "pause") {
             // The placeholders and the pre-puller run the chart's pause image pinned by digest.
             paths.forEach((p) => setPath(values, p, { ...DEFAULT_PAUSE_IMAGE }));
