@@ -300,10 +300,7 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
                   `${name}-mirror`,
                   {
                       plan: mirrorPlan({ hub: config.hub, images: config.images, userScheduler: userSchedulerPin(clusterKubernetesVersion(config))?.image }),
-                      server: this.registry.server,
-                      pushServer: this.registry.pushServer,
-                      username: this.registry.username,
-                      password: this.registry.password,
+                      registry: registryRef,
                   },
                   { parent: this, dependsOn: [this.registry] },
               )

@@ -125,8 +125,10 @@ export const imageSchema = z
         revision: z.string().default("").describe("OCI label org.opencontainers.image.revision. Default: empty"),
         prebuilt: z
             .strictObject({
-                cpu: pinnedImage.describe("The cpu target, pinned by digest"),
-                gpu: pinnedImage.optional().describe("The gpu target, pinned by digest (needs image.gpu)"),
+                cpu: imageReference.describe(
+                    "The cpu target, by digest; a tag is resolved to the digest it names at pulumi up (docker getRegistryImage, which needs the Docker provider plugin), and that digest is what runs",
+                ),
+                gpu: imageReference.optional().describe("The gpu target, by digest or a tag resolved the same way (needs image.gpu)"),
             })
             .optional()
             .describe(

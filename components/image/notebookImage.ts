@@ -13,7 +13,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker-build";
 import { assertImageConfig, ImageConfig } from "../config/config";
-import { digestReference, taggedReference } from "./imageReference";
+import * as registryImages from "@pulumi/docker";
+import { digestReference, isDigestReference, repositoryOf, taggedReference } from "./imageReference";
 import { BUILD_CACHE_TAG_PREFIX, ImageTarget, imageTagPrefix } from "../registry/registry";
 
 // ---------------------------------------------------------------------------------------------
@@ -167,6 +168,17 @@ export interface ImageRegistry {
     pushServer?: pulumi.Input<string>;
 }
 
+/**
+ * The push credentials of a registry, in the form the Docker providers take (docker-build's
+ * `registries`, docker's `registryAuth`): its push address, and no credentials for anonymous access
+ * (an empty user). The password stays secret.
+ */
+export function registryAuth(registry: ImageRegistry) {
+    return pulumi
+        .all([registry.pushServer ?? registry.server, registry.username])
+        .apply(([address, username]) => (username ? [{ address, username, password: pulumi.secret(registry.password) }] : [{ address }]));
+}
+
 export interface NotebookBuildSpec {
     image: ImageConfig;
     target: ImageTarget;
@@ -192,10 +204,7 @@ export function notebookImageArgs(s: NotebookBuildSpec): docker.ImageArgs {
         tags: [pushRepository.apply((repo) => taggedReference(repo, tag))],
         push: true,
         buildOnPreview: false,
-        // A registry with anonymous access (empty user) gets no credentials.
-        registries: pulumi
-            .all([s.registry.pushServer ?? s.registry.server, s.registry.username])
-            .apply(([address, username]) => (username ? [{ address, username, password: pulumi.secret(s.registry.password) }] : [{ address }])),
+        registries: registryAuth(s.registry),
         // Cache as a plain OCI image manifest: the form every registry (ECR included) accepts.
         ...(s.image.cache
             ? {
@@ -246,13 +255,25 @@ export class NotebookImage extends pulumi.ComponentResource {
         assertImageConfig(args.image);
         const prebuilt = args.image.prebuilt;
         if (prebuilt) {
-            // Built and pushed elsewhere (CI, a mirror): nothing to build, the references are the pins.
-            const digestOf = (ref: string) => `sha256:${ref.slice(ref.lastIndexOf("@sha256:") + "@sha256:".length)}`;
-            this.ref = pulumi.output(prebuilt.cpu);
-            this.digest = pulumi.output(digestOf(prebuilt.cpu));
+            // Built and pushed elsewhere (CI, a mirror): nothing to build. A reference by digest is the
+            // pin; a tag is resolved to the digest it names now, so every consumer runs that one image
+            // and a later push to the tag changes nothing until the next `pulumi up`.
+            let provider: registryImages.Provider | undefined;
+            const pinned = (ref: string) => {
+                if (isDigestReference(ref)) {
+                    return { ref: pulumi.output(ref), digest: pulumi.output(`sha256:${ref.slice(ref.lastIndexOf("@sha256:") + "@sha256:".length)}`) };
+                }
+                provider ??= new registryImages.Provider(`${name}-registry`, { registryAuth: registryAuth(args.registry) }, { parent: this });
+                const found = registryImages.getRegistryImageOutput({ name: ref }, { parent: this, provider });
+                return { ref: found.sha256Digest.apply((digest) => digestReference(repositoryOf(ref), digest)), digest: found.sha256Digest };
+            };
+            const cpu = pinned(prebuilt.cpu);
+            this.ref = cpu.ref;
+            this.digest = cpu.digest;
             if (args.image.gpu && prebuilt.gpu) {
-                this.gpuRef = pulumi.output(prebuilt.gpu);
-                this.gpuDigest = pulumi.output(digestOf(prebuilt.gpu));
+                const gpu = pinned(prebuilt.gpu);
+                this.gpuRef = gpu.ref;
+                this.gpuDigest = gpu.digest;
             }
             this.registerOutputs({ ref: this.ref, digest: this.digest, gpuRef: this.gpuRef, gpuDigest: this.gpuDigest });
             return;

@@ -15,6 +15,7 @@ import type { HubConfig, ImagesConfig } from "../config/config";
 import { imageReference, PinnedImage } from "../cluster/kubernetesVersions";
 import { ChartImageKey } from "../hub/hubValues";
 import { DEFAULT_PAUSE_IMAGE } from "../hub/imagePrePuller";
+import { ImageRegistry, registryAuth } from "../image/notebookImage";
 
 /** The images of z2jh 4.4.0's values.yaml (the pause image pinned by digest). */
 export const Z2JH_IMAGES: Record<ChartImageKey, string> = {
@@ -90,13 +91,8 @@ export function mirrorPlan(input: MirrorPlanInput): MirrorEntry[] {
 export interface ImageMirrorArgs {
     /** What to copy (`mirrorPlan`). Required. */
     plan: MirrorEntry[];
-    /** The registry address nodes pull from. Required. */
-    server: pulumi.Input<string>;
-    /** The address `pulumi up` pushes to (the in-cluster registry's node port). Default: server. */
-    pushServer?: pulumi.Input<string>;
-    /** Push credentials; none for an anonymous registry. Default: none. */
-    username?: pulumi.Input<string>;
-    password?: pulumi.Input<string>;
+    /** The platform's registry (`Registry` outputs): copies are pushed to its push address, run from its server. Required. */
+    registry: ImageRegistry;
 }
 
 /** The copies, pushed by Pulumi; `refs` gives each as `<server>/<repository>@sha256:<digest>`. */
@@ -106,11 +102,8 @@ export class ImageMirror extends pulumi.ComponentResource {
 
     constructor(name: string, args: ImageMirrorArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ds-platform:registry:ImageMirror", name, {}, opts);
-        const pushServer = args.pushServer ?? args.server;
-        const registryAuth = pulumi
-            .all([pushServer, args.username])
-            .apply(([address, username]) => (username ? [{ address, username, password: pulumi.secret(args.password ?? "") }] : [{ address }]));
-        const provider = new docker.Provider(`${name}-docker`, { registryAuth }, { parent: this });
+        const pushServer = args.registry.pushServer ?? args.registry.server;
+        const provider = new docker.Provider(`${name}-docker`, { registryAuth: registryAuth(args.registry) }, { parent: this });
         const opt = { parent: this, provider };
         this.refs = Object.fromEntries(
             args.plan.map((entry) => {
@@ -124,7 +117,7 @@ export class ImageMirror extends pulumi.ComponentResource {
                     { name: tagged.targetImage, keepRemotely: true, triggers: { source: pulled.repoDigest } },
                     opt,
                 );
-                return [entry.key, pulumi.interpolate`${args.server}/${entry.repository}@${pushed.sha256Digest}`];
+                return [entry.key, pulumi.interpolate`${args.registry.server}/${entry.repository}@${pushed.sha256Digest}`];
             }),
         );
         this.registerOutputs({ refs: this.refs });

@@ -93,6 +93,10 @@ export class ResourceRecorder {
                 if (args.token === "aws:index/getRegion:getRegion") {
                     return { name: "eu-west-1", region: "eu-west-1" };
                 }
+                if (args.token === "docker:index/getRegistryImage:getRegistryImage") {
+                    // The registry's answer for a tag: a digest derived from the reference asked for.
+                    return { ...args.inputs, sha256Digest: `sha256:${fakeDigest(`registry ${args.inputs.name}`)}` };
+                }
                 if (args.token === "aws:index/getAvailabilityZones:getAvailabilityZones") {
                     return { names: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], zoneIds: ["euw1-az1", "euw1-az2", "euw1-az3"] };
                 }

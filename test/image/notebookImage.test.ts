@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { imageSchema, ImageConfig } from "../../components/config/config";
 import { isDigestReference, parseImageReference } from "../../components/image/imageReference";
 import { contextDigest, imageTag, isIgnored, NotebookImage, notebookBuildArgs, parseDockerignore } from "../../components/image/notebookImage";
-import { isSecret, plainStrings, settle, setupMocks, unwrapSecrets, valueOf } from "../helpers/mocks";
+import { fakeDigest, isSecret, plainStrings, settle, setupMocks, unwrapSecrets, valueOf } from "../helpers/mocks";
 
 const REPOSITORY = "localhost:30500/ds-platform/notebook";
 const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
@@ -59,15 +59,26 @@ describe("prebuilt images", () => {
         expect(await valueOf(component.gpuRef!)).toBe(gpu);
         expect(await valueOf(component.gpuDigest!)).toBe(`sha256:${"b".repeat(64)}`);
     });
-    it("refuses a prebuilt reference that is not pinned by digest", () => {
-        expect(() => imageSchema.parse({ prebuilt: { cpu: "registry.example.com/ds-platform/notebook:latest" } })).toThrow(/pinned by digest/);
+    it("resolves a prebuilt tag to the digest the registry gives for it, with the registry's credentials", async () => {
+        const tagged = "registry.example.com/ds-platform/notebook:2026.12";
+        const { images, component, recorder } = await build({ prebuilt: { cpu: tagged } });
+        expect(images).toEqual([]);
+        const digest = `sha256:${fakeDigest(`registry ${tagged}`)}`;
+        expect(await valueOf(component.ref)).toBe(`registry.example.com/ds-platform/notebook@${digest}`);
+        expect(await valueOf(component.digest)).toBe(digest);
+        const provider = recorder.one("pulumi:providers:docker");
+        const raw = unwrapSecrets(provider.inputs.registryAuth);
+        expect(typeof raw === "string" ? JSON.parse(raw) : raw).toEqual([{ address: registry.server, username: registry.username, password: await valueOf(registry.password) }]);
+    });
+    it("refuses a prebuilt reference that is not an image reference", () => {
+        expect(() => imageSchema.parse({ prebuilt: { cpu: "not an image" } })).toThrow(/an image reference/);
     });
     it("checks settings that did not come through the config parse with the config's own rules", () => {
         const recorder = setupMocks();
         const unchecked = (image: Partial<ImageConfig>) => () => new NotebookImage("nb", { image: { ...imageSchema.parse({}), ...image }, registry, projectRoot: PROJECT_ROOT });
         expect(unchecked({ gpu: true, prebuilt: { cpu } })).toThrow(/image\.prebuilt\.gpu: is required when image\.gpu is true and images are prebuilt/);
         expect(unchecked({ prebuilt: { cpu, gpu } })).toThrow(/image\.prebuilt\.gpu: is set but image\.gpu is false/);
-        expect(unchecked({ prebuilt: { cpu: "registry.example.com/ds-platform/notebook:latest" } })).toThrow(/image\.prebuilt\.cpu: must be an image reference pinned by digest/);
+        expect(unchecked({ prebuilt: { cpu: "not an image" } })).toThrow(/image\.prebuilt\.cpu: must be an image reference/);
         expect(recorder.resources).toHaveLength(0);
     });
     it("pushes a build to a registry without credentials when it has no user", async () => {

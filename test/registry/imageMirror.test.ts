@@ -57,7 +57,8 @@ describe("ImageMirror", () => {
     it("pulls, tags and pushes each image with the registry's credentials, and refers to the copy by digest", async () => {
         const recorder = setupMocks();
         const entries = plan({});
-        const mirror = new ImageMirror("m", { plan: entries, server: "registry.internal:5000", pushServer: "localhost:30500", username: "ds-platform", password: "pw" });
+        const registry = { server: "registry.internal:5000", repository: "registry.internal:5000/ds/notebook", pushServer: "localhost:30500", username: "ds-platform", password: "pw" };
+        const mirror = new ImageMirror("m", { plan: entries, registry });
         const refs = Object.fromEntries(await Promise.all(Object.entries(mirror.refs).map(async ([k, v]) => [k, await valueOf(v)])));
         await settle(recorder);
         expect(recorder.ofType("docker:index/remoteImage:RemoteImage").map((r) => r.inputs.name)).toEqual(entries.map((e) => e.source));
