@@ -478,7 +478,7 @@ if pulumi_stack 60 config set --path images.pause "$BAD_PAUSE" >>"$LOGS/config.l
     took=$(since "$t0")
     named=$(grep -oE "image-prepuller-[a-z0-9]+\]?:? .*(ErrImagePull|ImagePullBackOff)[^\"]*" "$LOGS/up-bad-pull.log" | head -n 1 | cut -c1-240)
     echo "FIGURE bad_pull_fail_seconds=$took"
-    if [ -n "$named" ] && [ "$took" -lt $((PULL_BOUND + 240)) ]; then
+    if [ -n "$named" ] && [ "${took%.*}" -lt $((PULL_BOUND + 240)) ]; then
       pass "pulumi up with an image that cannot be pulled failed after $took s (bound ${PULL_BOUND} s), naming the pod and reason: $named"
     else
       fail "pulumi up with an image that cannot be pulled failed after $took s without naming the pre-puller's pod and the pull error"
