@@ -709,6 +709,20 @@ else
   fi
 fi
 
+step "d6. a team platform from the packed package"
+# .ci/consumer-test.sh deploy: npm pack, the tarball installed into a program outside the repository,
+# which deploys a small platform of its own into $NS-consumer (kubernetes resources only, chart
+# secrets, no Spark tier), reaches its hub and destroys it. Its PASS/FAIL lines are counted here.
+KUBECTL="$KUBECTL" CONSUMER_NAMESPACE="$NS-consumer" CONSUMER_NOTEBOOK_IMAGE="${NEW_REF:-$NOTEBOOK_REF}" \
+  CONSUMER_REGISTRY="$REGISTRY" CONSUMER_HUB_CHART="$HUB_CHART" CONSUMER_IMAGES_JSON="$WORK/images.json" \
+  CONSUMER_STORAGE_CLASS=standard CONSUMER_LOG_DIR="$LOGS/consumer" \
+  timeout 3000 bash .ci/consumer-test.sh deploy 2>&1 | tee "$LOGS/consumer.log" | grep -E '^(PASS|FAIL): |^  \| '
+consumer_rc=${PIPESTATUS[0]}
+if ! add_counts "$LOGS/consumer.log"; then
+  fail "the team platform from the packed package: consumer-test.sh deploy ended without a summary (exit $consumer_rc)"
+  tail -n 20 "$LOGS/consumer.log" | sed 's/^/  | /'
+fi
+
 step "e. pulumi destroy"
 t0=$(now)
 if pulumi_stack "$DESTROY_SECS" destroy --yes --skip-preview >"$LOGS/destroy.log" 2>&1; then

@@ -58,7 +58,11 @@ export interface DataSciencePlatformArgs {
     protectData?: boolean;
     /** Secrets. Default: none. */
     secrets?: PlatformSecrets;
-    /** Directory the image build context is relative to. Default: the current working directory. */
+    /**
+     * Directory the image build context (`image.context`) is relative to. Default: the ds-platform
+     * package's own folder, which ships `images/notebook`; give your program's folder to build a
+     * context of your own.
+     */
     projectRoot?: string;
     /** Kubernetes provider to use on an existing cluster instead of one built from cluster.context. Default: built. */
     kubernetesProvider?: k8s.Provider;
@@ -149,7 +153,7 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
     public readonly aws?: PlatformAws;
 
     constructor(name: string, args: DataSciencePlatformArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-        const { secrets = {}, projectRoot = process.cwd(), kubernetesProvider, ...raw } = args;
+        const { secrets = {}, projectRoot, kubernetesProvider, ...raw } = args;
         // Validate before declaring anything, so a bad configuration never half-deploys.
         const config = parsePlatformConfig(raw, {
             hubPassword: secrets.hubPassword !== undefined,

@@ -30,7 +30,7 @@ const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 /**
  * Machine-dependent strings and their placeholders, longest first:
  * - the project root: the image build context is an absolute path (`projectRoot` defaults to the
- *   working directory), so it differs between clones;
+ *   package's own folder, the clone's root here), so it differs between clones;
  * - the notebook build context's digest (and the 12-digit prefix image tags carry): it hashes the
  *   files of images/notebook as they are on disk, executable bits and files outside git included,
  *   so a checkout without exec bits or with a stray local file would render other tags. Whether the

@@ -16,6 +16,7 @@ import { assertImageConfig, ImageConfig } from "../config/config";
 import * as registryImages from "@pulumi/docker";
 import { digestReference, isDigestReference, repositoryOf, taggedReference } from "./imageReference";
 import { BUILD_CACHE_TAG_PREFIX, ImageTarget, imageTagPrefix } from "../registry/registry";
+import { packageRoot } from "../shared/packageRoot";
 
 // ---------------------------------------------------------------------------------------------
 // Build context digest, honouring .dockerignore as Docker does.
@@ -227,7 +228,10 @@ export interface NotebookImageArgs {
     image: ImageConfig;
     /** Where to push and what images are called (`Registry` outputs). Required. */
     registry: ImageRegistry;
-    /** Folder `image.context` is relative to. Default: process.cwd() */
+    /**
+     * Folder `image.context` is relative to. Default: the ds-platform package's own folder, which
+     * ships `images/notebook`; give your program's folder to build a context of your own.
+     */
     projectRoot?: string;
     /** BuildKit secrets by id, such as `ca` (a CA bundle for TLS-intercepting networks); never stored in a layer. Default: none */
     buildSecrets?: Record<string, pulumi.Input<string>>;
@@ -278,7 +282,7 @@ export class NotebookImage extends pulumi.ComponentResource {
             this.registerOutputs({ ref: this.ref, digest: this.digest, gpuRef: this.gpuRef, gpuDigest: this.gpuDigest });
             return;
         }
-        const projectRoot = args.projectRoot ?? process.cwd();
+        const projectRoot = args.projectRoot ?? packageRoot();
         const contextDir = path.resolve(projectRoot, args.image.context);
         if (!fs.existsSync(path.join(contextDir, "Dockerfile"))) {
             throw new Error(`image.context "${args.image.context}" resolves to ${contextDir}, which has no Dockerfile`);

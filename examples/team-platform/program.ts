@@ -1,11 +1,12 @@
 /**
  * Another Pulumi program building on ds-platform: team A gets its own platform in its own namespace,
- * with its own profiles, on an existing cluster. In a separate repository the import is
- * `from "ds-platform"`; here it is the package's entry point by path.
+ * with its own profiles, on an existing cluster. It imports the package as any program does, after
+ * `npm install ds-platform @pulumi/pulumi`; in this repository the type-check and the unit tests map
+ * "ds-platform" to components/ (tsconfig.json paths, jest moduleNameMapper), and
+ * .ci/consumer-test.sh checks it against the packed package.
  */
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { DataSciencePlatform } from "../../components";
+import { DataSciencePlatform } from "ds-platform";
 
 export function teamPlatform(): { hubUrl: pulumi.Output<string>; imageRef: pulumi.Output<string>; executorNamespacePrefix: string } {
     const config = new pulumi.Config();
@@ -19,8 +20,7 @@ export function teamPlatform(): { hubUrl: pulumi.Output<string>; imageRef: pulum
         ],
         spark: { dynamicAllocation: { maxExecutors: 8 } },
         secrets: { hubPassword: config.requireSecret("hubPassword"), hubAdminPassword: config.requireSecret("hubAdminPassword") },
-        // The image is built from this repository's images/notebook.
-        projectRoot: path.resolve(__dirname, "..", ".."),
+        // No projectRoot: the image is built from the images/notebook that ships in the package.
     });
     return { hubUrl: platform.hubUrl, imageRef: platform.imageRef, executorNamespacePrefix: platform.spark.executorNamespacePrefix };
 }

@@ -270,6 +270,23 @@ describe("NotebookImage", () => {
         }
     });
 
+    it("builds the context the package ships when no projectRoot is given, whatever the working directory", async () => {
+        const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), "nb-cwd-"));
+        const cwd = process.cwd();
+        try {
+            process.chdir(elsewhere);
+            const recorder = setupMocks();
+            const component = new NotebookImage("image", { image: imageSchema.parse({}), registry });
+            await settle(recorder);
+            const shipped = path.join(PROJECT_ROOT, "images", "notebook");
+            expect(recorder.one("docker-build:index:Image").inputs.context.location).toBe(shipped);
+            expect(component.contextDigest).toBe(contextDigest(shipped));
+        } finally {
+            process.chdir(cwd);
+            fs.rmSync(elsewhere, { recursive: true, force: true });
+        }
+    });
+
     it("names a context without a Dockerfile", () => {
         setupMocks();
         expect(

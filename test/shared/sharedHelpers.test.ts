@@ -1,7 +1,11 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { memoryBytes, memoryMiB, parseMemoryQuantity, sparkSizeMiB } from "../../components/shared/quantities";
 import { closestKey, didYouMean, editDistance } from "../../components/shared/suggest";
 import { gpuPoolNameOf, gpuPoolOf } from "../../components/shared/gpuPool";
 import { isImageReference } from "../../components/image/imageReference";
+import { findPackageRoot, packageRoot, packagedNotebookContext } from "../../components/shared/packageRoot";
 
 describe("quantities", () => {
     it("read Kubernetes binary quantities and Spark sizes", () => {
@@ -43,4 +47,21 @@ test("one image-reference grammar serves the schema too", () => {
     expect(isImageReference("registry.example.com:5000/team/image:1.0")).toBe(true);
     expect(isImageReference(`debian@sha256:${"a".repeat(64)}`)).toBe(true);
     expect(isImageReference("Team/Image")).toBe(false);
+});
+
+describe("package root", () => {
+    it("is the folder of the package's package.json, from source as from the compiled bin/", () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "pkg-root-"));
+        try {
+            const compiled = path.join(root, "bin", "components", "shared");
+            fs.mkdirSync(compiled, { recursive: true });
+            fs.writeFileSync(path.join(root, "package.json"), "{}");
+            expect(findPackageRoot(compiled)).toBe(root);
+            expect(findPackageRoot(root)).toBe(root);
+        } finally {
+            fs.rmSync(root, { recursive: true, force: true });
+        }
+        expect(packageRoot()).toBe(path.resolve(__dirname, "..", ".."));
+        expect(fs.existsSync(path.join(packagedNotebookContext(), "Dockerfile"))).toBe(true);
+    });
 });

@@ -1,0 +1,52 @@
+/**
+ * More of the package's API as another program uses it, type-checked only (nothing here runs):
+ * the config parser and its types, single components and pure builders; and settings the
+ * declarations must refuse, so that a package whose types resolved to `any` fails the check
+ * (each @ts-expect-error is itself an error when nothing is wrong on its line).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import {
+    buildHubValues,
+    ConfigError,
+    contextDigest,
+    DataSciencePlatform,
+    GpuNodePool,
+    HubValues,
+    parsePlatformConfig,
+    PlatformConfig,
+    SparkHistoryServer,
+} from "ds-platform";
+
+export function parsed(): PlatformConfig {
+    try {
+        return parsePlatformConfig({ gpuPools: [{ name: "a10", gpusPerNode: 1 }] }, { hubPassword: true });
+    } catch (e) {
+        if (e instanceof ConfigError) {
+            console.error(e.message);
+        }
+        throw e;
+    }
+}
+
+export function hubValues(config: PlatformConfig, image: string): HubValues {
+    return buildHubValues({ hub: config.hub, profiles: config.profiles, images: { cpu: image }, uid: config.image.uid, gid: config.image.gid, secrets: { hubPassword: "a-password" } });
+}
+
+export function pieces(config: PlatformConfig, image: pulumi.Input<string>): { placements: string[]; historyUrl: pulumi.Output<string>; digest: string } {
+    const pools = config.gpuPools.map((pool) => new GpuNodePool(`pool-${pool.name}`, { pool }));
+    const history = new SparkHistoryServer("history", { namespace: "analytics", image, uid: 1000, gid: 100, eventLogDir: "file:/var/spark-events" });
+    return { placements: pools.map((p) => p.placement.poolName), historyUrl: history.url, digest: contextDigest("images/notebook") };
+}
+
+export function refused(): DataSciencePlatform[] {
+    return [
+        // @ts-expect-error "dummy" is no auth type (shared-password, github or oidc)
+        new DataSciencePlatform("auth", { hub: { auth: { type: "dummy" } } }),
+        // @ts-expect-error no such section
+        new DataSciencePlatform("section", { hubs: {} }),
+        // @ts-expect-error CPU cores are numbers
+        new DataSciencePlatform("cores", { profiles: [{ name: "x", displayName: "X", cpu: { guarantee: "1", limit: 2 }, memory: { guarantee: "1Gi", limit: "1Gi" } }] }),
+        // @ts-expect-error the registry kinds are in-cluster, ecr and external
+        new DataSciencePlatform("registry", { registry: { kind: "docker-hub" } }),
+    ];
+}
