@@ -22,8 +22,15 @@ def e2e_executors(sc, all=False):
     """The driver's REST API (the Spark UI in the notebook pod): executors with their resources."""
     path = "allexecutors" if all else "executors"
     url = sc.uiWebUrl + "/api/v1/applications/" + sc.applicationId + "/" + path
-    with urllib.request.urlopen(url, timeout=10) as f:
-        return [e for e in json.load(f) if e["id"] != "driver"]
+    # The UI answers from the driver's JVM, which a busy 2-core node can hold for seconds while
+    # executors start: a bounded wait, retried once.
+    for attempt in (1, 2):
+        try:
+            with urllib.request.urlopen(url, timeout=30) as f:
+                return [e for e in json.load(f) if e["id"] != "driver"]
+        except TimeoutError:
+            if attempt == 2:
+                raise
 
 def e2e_driver(sc):
     """The session's driver. namespace is the conf's text (Spark substitutes \${env:...} only where it
