@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# Builds the third-party images that z2jh 4.4.0 runs in the e2e stack from
-# package registries (PyPI, npm, Debian) and our own sources, on the base image
-# of .ci/lib/base-image.sh, so no image registry is needed: see
-# images/airgap/README.md.
+# Builds the third-party images that z2jh 4.4.0 runs in the e2e stack, and the
+# platform's in-cluster registry, from package registries (PyPI, npm, Debian,
+# Go modules) and our own sources, on the base image of .ci/lib/base-image.sh,
+# so no image registry is needed: see images/airgap/README.md.
 #
 # Each image is tagged ${REGISTRY}/ds-platform-airgap/<name>:<upstream version>.
 # BuildKit's cache skips every step whose inputs did not change.
 #
 # Usage: airgap-images.sh [--push --out FILE] [--only NAME[,NAME...]]
-#   (default)   build, then smoke-test each image (all traffic on 127.0.0.1)
+#   (default)   build, then smoke-test each image of DEFAULT (all traffic on 127.0.0.1)
 #   --push      also push each image to $REGISTRY and write FILE: a JSON object
 #               mapping each image name to its digest reference
-#   --only      build and check only the named images
+#   --only      build and check only the named images (any of ALL: registry too)
 # Ends with "N passed, M failed" and exits non-zero if anything failed.
 #
 # Env: REGISTRY (127.0.0.1:5000), BASE_IMAGE (default: built by
@@ -42,7 +42,10 @@ if [ -f "$ROOT/.ci/cluster/versions.env" ]; then
   K8S_VERSION=$(sed -n 's/^K8S_VERSION=//p' "$ROOT/.ci/cluster/versions.env")
 fi
 
-ALL=(hub proxy user-scheduler pause network-tools)
+ALL=(hub proxy user-scheduler pause network-tools registry)
+# What a run without --only builds: all but registry, whose cold build compiles
+# Distribution and its dependencies from Go modules (see images/airgap/README.md).
+DEFAULT=(hub proxy user-scheduler pause network-tools)
 # Upstream version each image replaces (its tag), and the build args that pin it.
 declare -A VERSION=(
   [hub]=4.4.0
@@ -50,6 +53,7 @@ declare -A VERSION=(
   [user-scheduler]=$K8S_VERSION
   [pause]=3.10.1
   [network-tools]=4.4.0
+  [registry]=2.8.3
 )
 # The upstream image each one replaces, as z2jh 4.4.0's values.yaml names it.
 declare -A UPSTREAM=(
@@ -58,6 +62,7 @@ declare -A UPSTREAM=(
   [user-scheduler]="registry.k8s.io/kube-scheduler (chart pins v1.30.14; ours follows the cluster)"
   [pause]=registry.k8s.io/pause:3.10.1
   [network-tools]=quay.io/jupyterhub/k8s-network-tools:4.4.0
+  [registry]="registry:2.8.3 (the platform's registry.image, not the chart's)"
 )
 declare -A ARGS=(
   [hub]=""
@@ -65,6 +70,7 @@ declare -A ARGS=(
   [user-scheduler]="KUBE_SCHEDULER_VERSION=$K8S_VERSION"
   [pause]="PAUSE_VERSION=${VERSION[pause]}"
   [network-tools]=""
+  [registry]="DISTRIBUTION_VERSION=v${VERSION[registry]}"
 )
 
 usage() { sed -n '10,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
@@ -86,13 +92,18 @@ if [ "$PUSH" = 1 ] && [ -z "$OUT" ]; then
   echo "airgap-images.sh: --push needs --out FILE (where the digest references go)" >&2
   exit 2
 fi
-NAMES=("${ALL[@]}")
+NAMES=("${DEFAULT[@]}")
 if [ -n "$ONLY" ]; then
   IFS=, read -r -a NAMES <<<"$ONLY"
   for n in "${NAMES[@]}"; do
     [ -n "${VERSION[$n]+x}" ] || { echo "airgap-images.sh: no image named $n (known: ${ALL[*]})" >&2; exit 2; }
   done
 fi
+for n in "${ALL[@]}"; do
+  if [ -z "$ONLY" ] && [[ " ${DEFAULT[*]} " != *" $n "* ]]; then
+    echo "SKIP: $n: not in the default list (its build is long); build it with --only $n"
+  fi
+done
 
 PREFIX="dsp-airgap-$$"
 WORK=$(mktemp -d)
@@ -306,6 +317,142 @@ smoke_network_tools() {
   expect network-tools "image puller's /bin/sh -c command runs" '^Pulling complete$' run "$img" /bin/sh -c 'echo "Pulling complete"'
 }
 
+# The htpasswd line of smoke_registry: user airgap-smoke, password airgap-smoke-password, hashed
+# with golang.org/x/crypto/bcrypt at cost 10 ($2a$10$), as the Pulumi random provider's bcryptHash
+# that components/registry/registry.ts puts in its htpasswd Secret.
+REGISTRY_SMOKE_USER=airgap-smoke
+REGISTRY_SMOKE_PASSWORD=airgap-smoke-password
+# shellcheck disable=SC2016 # a bcrypt hash: its $ are not expansions
+REGISTRY_SMOKE_HTPASSWD='airgap-smoke:$2a$10$0QGkB1RYpDx0kpCnE6gm1uCPLhF741NlQ2d1ETrcoUfQWeF5N4ULa'
+
+# smoke_registry: the registry image run as components/registry/registry.ts runs it: the image's
+# own entrypoint and command, its settings as REGISTRY_* variables (TLS certificate and key from a
+# Secret volume, htpasswd auth, filesystem storage, deletion on), user 1000 with the volumes' group
+# (fsGroup), read-only root, no capabilities. The one difference: it listens on 127.0.0.1 only
+# (host network), not on :5000. The certificate is an ECDSA P-256 server certificate signed by a
+# throwaway CA, as the platform makes them. An image is then pushed and pulled through it by the
+# Docker engine, with a throwaway client config.
+smoke_registry() {
+  local img name=registry port=18770 dir=$WORK/registry code out i ref id0 id1 digest hdr
+  img=$(tag_of registry)
+  config registry '{{.Config.User}}' ''
+  config registry '{{json .Config.Entrypoint}}' '["/entrypoint.sh"]'
+  config registry '{{json .Config.Cmd}}' '["/etc/docker/registry/config.yml"]'
+  config registry '{{json .Config.ExposedPorts}}' '{"5000/tcp":{}}'
+  config registry '{{json .Config.Volumes}}' '{"/var/lib/registry":{}}'
+  expect registry "registry --version is ${VERSION[registry]} (through the entrypoint)" \
+    "^registry github\.com/docker/distribution ${VERSION[registry]//./\\.}\$" run "$img" --version
+  # shellcheck disable=SC2016 # awk's $2
+  expect registry "default config file: filesystem storage in /var/lib/registry, :5000" '^/var/lib/registry :5000 $' \
+    run --entrypoint awk "$img" '/^ +(rootdirectory|addr):/ { printf "%s ", $2 }' /etc/docker/registry/config.yml
+
+  mkdir -p "$dir/certs" "$dir/auth" "$dir/data" "$dir/docker" "$dir/layer"
+  if ! (cd "$dir/certs" \
+      && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+        -subj /CN=airgap-smoke-ca -keyout ca.key -out ca.crt \
+      && openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -subj /CN=localhost -keyout tls.key -out tls.csr \
+      && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > ext.cnf \
+      && openssl x509 -req -in tls.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 1 \
+        -extfile ext.cnf -out tls.crt) >/dev/null 2>&1; then
+    fail "registry: could not make the test certificate with openssl"
+    return
+  fi
+  printf '%s\n' "$REGISTRY_SMOKE_HTPASSWD" > "$dir/auth/htpasswd"
+  # As the Secret volumes (defaultMode 0440) and the data volume appear to the pod under fsGroup 1000.
+  chgrp 1000 "$dir/certs/tls.crt" "$dir/certs/tls.key" "$dir/auth/htpasswd"
+  chmod 0440 "$dir/certs/tls.crt" "$dir/certs/tls.key" "$dir/auth/htpasswd"
+  chown 1000:1000 "$dir/data"
+  if ! "$DOCKER" run -d --name "$PREFIX-$name" --network host \
+      --user 1000:1000 --read-only --cap-drop ALL --security-opt no-new-privileges --tmpfs /tmp \
+      -v "$dir/data:/var/lib/registry" -v "$dir/certs:/certs:ro" -v "$dir/auth:/auth:ro" \
+      -e REGISTRY_HTTP_ADDR="127.0.0.1:$port" \
+      -e REGISTRY_HTTP_TLS_CERTIFICATE=/certs/tls.crt -e REGISTRY_HTTP_TLS_KEY=/certs/tls.key \
+      -e REGISTRY_AUTH=htpasswd -e "REGISTRY_AUTH_HTPASSWD_REALM=ds-platform registry" \
+      -e REGISTRY_AUTH_HTPASSWD_PATH=/auth/htpasswd \
+      -e REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY=/var/lib/registry -e REGISTRY_STORAGE_DELETE_ENABLED=true \
+      "$img" >/dev/null; then
+    fail "registry: container did not start"
+    return
+  fi
+  local base=https://127.0.0.1:$port curlc=(curl -sS --max-time 10 --cacert "$dir/certs/ca.crt")
+  for ((i = 0; i < 30; i++)); do
+    code=$("${curlc[@]}" -o /dev/null -w '%{http_code}' "$base/v2/" 2>/dev/null || true)
+    [ "$code" = 401 ] && break
+    [ "$("$DOCKER" inspect -f '{{.State.Running}}' "$PREFIX-$name" 2>/dev/null)" = true ] || break
+    sleep 0.5
+  done
+  out=$("$DOCKER" exec "$PREFIX-$name" cat /proc/1/cmdline 2>/dev/null | tr '\0' ' ')
+  if [ "$out" = "registry serve /etc/docker/registry/config.yml " ]; then
+    pass "registry: the image's entrypoint and command run: $out(user $("$DOCKER" exec "$PREFIX-$name" id -u))"
+  else
+    fail "registry: process 1 is '$out', expected 'registry serve /etc/docker/registry/config.yml'; log:"
+    "$DOCKER" logs "$PREFIX-$name" 2>&1 | tail -n 15 | sed 's/^/    /'
+    return
+  fi
+  hdr=$("${curlc[@]}" -o /dev/null -D - "$base/v2/" 2>&1 | tr -d '\r')
+  if [ "$code" = 401 ] && grep -qi '^www-authenticate: Basic realm="ds-platform registry"' <<<"$hdr"; then
+    pass "registry: HTTPS on 127.0.0.1:$port (certificate checked against its CA): GET /v2/ without credentials is 401 with Basic realm=\"ds-platform registry\""
+  else
+    fail "registry: GET /v2/ without credentials gave HTTP ${code:-none}; headers: $(head -n 5 <<<"$hdr" | tr '\n' ' ')"
+  fi
+  code=$("${curlc[@]}" -o /dev/null -w '%{http_code}' -u "$REGISTRY_SMOKE_USER:wrong-password" "$base/v2/" 2>/dev/null || true)
+  if [ "$code" = 401 ]; then pass "registry: a wrong password is refused (401)"; else fail "registry: a wrong password gave HTTP $code, expected 401"; fi
+  hdr=$("${curlc[@]}" -o /dev/null -D - -u "$REGISTRY_SMOKE_USER:$REGISTRY_SMOKE_PASSWORD" "$base/v2/" 2>&1 | tr -d '\r')
+  if grep -q '^HTTP/[0-9.]* 200' <<<"$hdr" && grep -qi '^docker-distribution-api-version: registry/2.0' <<<"$hdr"; then
+    pass "registry: GET /v2/ with the htpasswd user's password is 200 (registry/2.0)"
+  else
+    fail "registry: GET /v2/ with credentials: $(head -n 3 <<<"$hdr" | tr '\n' ' ')"
+  fi
+
+  # Push and pull through the Docker engine, which takes 127.0.0.0/8 registries without trusting
+  # their CA. A one-file image made here (docker import), so nothing is pulled from elsewhere.
+  ref=127.0.0.1:$port/airgap-smoke/hello:1
+  head -c 65536 /dev/urandom > "$dir/layer/payload"
+  if ! tar -C "$dir/layer" -c payload | "$DOCKER" import - "$ref" >/dev/null \
+      || ! id0=$("$DOCKER" image inspect -f '{{.Id}}' "$ref"); then
+    fail "registry: could not make the test image"
+    return
+  fi
+  if ! out=$(DOCKER_CONFIG=$dir/docker "$DOCKER" login -u "$REGISTRY_SMOKE_USER" --password-stdin "127.0.0.1:$port" \
+        <<<"$REGISTRY_SMOKE_PASSWORD" 2>&1); then
+    fail "registry: docker login failed: $(tail -n 2 <<<"$out" | tr '\n' ' ')"
+  elif ! out=$(DOCKER_CONFIG=$dir/docker timeout 120 "$DOCKER" push "$ref" 2>&1); then
+    fail "registry: docker push failed: $(tail -n 3 <<<"$out" | tr '\n' ' ')"
+  else
+    digest=$(grep -oE 'digest: sha256:[0-9a-f]{64}' <<<"$out" | cut -d' ' -f2)
+    "$DOCKER" rmi "$ref" >/dev/null 2>&1
+    if ! out=$(DOCKER_CONFIG=$dir/docker timeout 120 "$DOCKER" pull "$ref" 2>&1); then
+      fail "registry: docker pull failed: $(tail -n 3 <<<"$out" | tr '\n' ' ')"
+    else
+      id1=$("$DOCKER" image inspect -f '{{.Id}}' "$ref" 2>/dev/null)
+      if [ -n "$digest" ] && [ "$id1" = "$id0" ] && grep -q "$digest" <<<"$out"; then
+        pass "registry: docker push then pull (after removing the local image) of $ref: manifest $digest, same image $id1"
+      else
+        fail "registry: pulled image $id1 (pushed $id0), manifest '$digest'; pull said: $(tail -n 2 <<<"$out" | tr '\n' ' ')"
+      fi
+    fi
+  fi
+  out=$("${curlc[@]}" -u "$REGISTRY_SMOKE_USER:$REGISTRY_SMOKE_PASSWORD" "$base/v2/airgap-smoke/hello/tags/list" 2>&1)
+  if [ "$out" = '{"name":"airgap-smoke/hello","tags":["1"]}' ] \
+      && [ -n "$(find "$dir/data/docker/registry/v2/blobs" -type f -user 1000 -name data 2>/dev/null)" ]; then
+    pass "registry: the API lists the pushed tag ($out), blobs are on the data volume, owned by 1000"
+  else
+    fail "registry: tags/list gave '$out', or no blobs owned by 1000 under the data volume"
+  fi
+  if [ -n "${digest:-}" ]; then
+    code=$("${curlc[@]}" -o /dev/null -w '%{http_code}' -X DELETE -u "$REGISTRY_SMOKE_USER:$REGISTRY_SMOKE_PASSWORD" \
+      "$base/v2/airgap-smoke/hello/manifests/$digest" 2>/dev/null || true)
+    if [ "$code" = 202 ]; then pass "registry: deleting the manifest by digest is accepted (202: storage.delete enabled)"; else fail "registry: DELETE manifest gave HTTP $code, expected 202"; fi
+  fi
+  if "$DOCKER" logs "$PREFIX-$name" 2>&1 | grep -qE 'level=(fatal|panic)|panic:'; then
+    fail "registry: fatal errors in its log:"
+    "$DOCKER" logs "$PREFIX-$name" 2>&1 | grep -E 'level=(fatal|panic)|panic:' | head -n 5 | sed 's/^/    /'
+  fi
+  "$DOCKER" rmi "$ref" >/dev/null 2>&1
+  "$DOCKER" rm -f "$PREFIX-$name" >/dev/null 2>&1
+}
+
 # smoke_chart: the hub and proxy images run as z2jh 4.4.0's templates run them: the chart's own
 # jupyterhub_config.py and z2jh.py, its default values as the hub Secret's values.yaml, the
 # resource names of its ConfigMap, the same commands, users and environment. The two containers
@@ -433,6 +580,7 @@ for name in "${NAMES[@]}"; do
     user-scheduler) smoke_user_scheduler ;;
     pause) smoke_pause ;;
     network-tools) smoke_network_tools ;;
+    registry) smoke_registry ;;
   esac
 done
 
