@@ -15,7 +15,10 @@
 #        and every ```ts / ```typescript snippet of README.md (an error names its README line);
 #     4. both programs run under Pulumi mocks from the installed package: namespace, hub Release,
 #        values, hooks and image as declared (.ci/consumer/mocks.ts); the example builds its image
-#        from the images/notebook installed with the package, with the repository's context digest.
+#        from the images/notebook installed with the package, with the repository's context digest;
+#     5. the component provider for other languages, from the installed package: the schema Pulumi's
+#        analyzer derives from the packed declarations (ds-platform:index:Platform, its inputs and
+#        outputs), and provider/pulumi-resource-ds-platform starts and prints its port.
 #
 #   bash .ci/consumer-test.sh deploy   (a step of .ci/e2e.sh, on its cluster and engine)
 #     the same pack and install, then the program deploys a small team platform of its own with
@@ -30,7 +33,22 @@
 #     PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE (default: a file backend in the temporary
 #     directory and a random passphrase). pulumi must be on PATH with the kubernetes plugin.
 #
-# Env for both: CONSUMER_LOG_DIR (keep the logs: npm, tsc, pulumi). Needs node and npm, and the
+#   bash .ci/consumer-test.sh preview-yaml   (no cluster; the engine of .ci/engine with its YAML host)
+#     the same pack; a Pulumi YAML program (.ci/consumer/yaml/Pulumi.yaml) installs the tarball and
+#     @pulumi/pulumi only (no TypeScript: the analyzer falls back to the one @pulumi/pulumi vendors) and
+#     declares a team platform with the package's Platform component; `pulumi preview` against a
+#     kubeconfig whose cluster does not exist plans the platform's resources, the engine having
+#     executed provider/pulumi-resource-ds-platform of the installed package; `pulumi up` creates the
+#     provider's Platform and stops at the kubernetes provider's "configured Kubernetes cluster is
+#     unreachable", `pulumi destroy` empties the stack; a namespace the schema refuses fails the
+#     preview with the schema's message. Env: as deploy, all optional
+#     (CONSUMER_HUB_CHART: give a local .tgz where the chart repository cannot be reached).
+#
+#   bash .ci/consumer-test.sh deploy-yaml   (a step of .ci/e2e.sh, on its cluster and engine)
+#     deploy, from that YAML program: pulumi up, its hub answers, pulumi destroy, nothing left.
+#     Env: as deploy; CONSUMER_STORAGE_CLASS is required (the YAML program cannot leave it out).
+#
+# Env for every mode: CONSUMER_LOG_DIR (keep the logs: npm, tsc, pulumi). Needs node and npm, and the
 # repository's node_modules (npm ci), whose typescript, @types/node, ts-node and @pulumi/pulumi
 # versions the program installs. Ends with "N passed, M failed"; exits non-zero if anything failed.
 # The node -e snippets are JavaScript in single quotes, expanded by node, not the shell.
@@ -43,13 +61,18 @@ source "$ROOT/.ci/lib/checks.sh"
 cd "$ROOT" || exit 1
 
 MODE=${1:-check}
+# The program: TypeScript (.ci/consumer/, examples/team-platform) or Pulumi YAML (.ci/consumer/yaml/).
+case "$MODE" in
+  *-yaml) PROGRAM=yaml ;;
+  *) PROGRAM=ts ;;
+esac
 WORK=$(mktemp -d)
 # The program lives outside the repository: nothing of the repository's node_modules resolves there.
 CONSUMER=$(mktemp -d)
 LOGS=${CONSUMER_LOG_DIR:-$WORK/logs}
 mkdir -p "$LOGS" "$WORK/pack"
 KUBECTL=${KUBECTL:-kubectl}
-NS=${CONSUMER_NAMESPACE:-ds-consumer}
+if [ "$PROGRAM" = yaml ]; then NS=${CONSUMER_NAMESPACE:-ds-consumer-yaml}; else NS=${CONSUMER_NAMESPACE:-ds-consumer}; fi
 STACK=consumer
 UP_SECS=900
 HUB_READY_SECS=180
@@ -57,6 +80,8 @@ DESTROY_SECS=600
 STACK_CREATED=""
 DESTROYED=""
 PF_PID=""
+PROVIDER_PID=""
+DEPLOYS=""
 
 stop_port_forward() {
   if [ -n "$PF_PID" ]; then
@@ -76,7 +101,11 @@ consumer_pulumi() {
 # shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
   stop_port_forward
-  if [ -n "$STACK_CREATED" ] && [ -z "$DESTROYED" ]; then
+  if [ -n "$PROVIDER_PID" ]; then
+    kill "$PROVIDER_PID" 2>/dev/null
+    wait "$PROVIDER_PID" 2>/dev/null
+  fi
+  if [ -n "$DEPLOYS" ] && [ -n "$STACK_CREATED" ] && [ -z "$DESTROYED" ]; then
     # A run that stopped half-way still takes its platform off the cluster.
     consumer_pulumi "$DESTROY_SECS" destroy --yes --skip-preview >"$LOGS/destroy-cleanup.log" 2>&1 || true
   fi
@@ -86,15 +115,22 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 case "$MODE" in
-  check | deploy) ;;
+  check | deploy | preview-yaml | deploy-yaml) ;;
   *)
-    echo "usage: $0 [check|deploy]" >&2
+    echo "usage: $0 [check|deploy|preview-yaml|deploy-yaml]" >&2
     exit 2
     ;;
 esac
+# The modes that deploy onto a cluster.
+case "$MODE" in deploy | deploy-yaml) DEPLOYS=1 ;; esac
+# What the deploy messages call the program's platform.
+if [ "$PROGRAM" = yaml ]; then TEAM="the YAML program's team platform"; else TEAM="the team platform"; fi
 
 # tail_log FILE: the last lines of a log, indented, for a failure.
 tail_log() { tail -n "${2:-25}" "$1" | sed 's/^/  | /'; }
+
+# resource_counts LOG: pulumi's "Resources:" summary on one line ("+ 21 to create").
+resource_counts() { sed -n '/^Resources:/,/^$/p' "$1" | grep -E '[0-9]+ [a-z]+' | tr '\n' ' ' | tr -s ' ' | sed 's/^ *//; s/ *$//'; }
 
 # repo_version PACKAGE: the version the repository's npm ci installed.
 repo_version() { node -p 'require(process.argv[1]).version' "$ROOT/node_modules/$1/package.json"; }
@@ -110,14 +146,25 @@ done
 case "$CONSUMER/" in
   "$ROOT"/*) fail "the temporary directory $CONSUMER is inside the repository"; finish ;;
 esac
-if [ "$MODE" = deploy ]; then
-  for tool in pulumi curl openssl; do
-    command -v "$tool" >/dev/null 2>&1 || { fail "$tool is not installed (deploy mode)"; finish; }
+if [ "$MODE" != check ]; then
+  for tool in pulumi openssl; do
+    command -v "$tool" >/dev/null 2>&1 || { fail "$tool is not installed ($MODE mode)"; finish; }
   done
-  command -v "$KUBECTL" >/dev/null 2>&1 || { fail "kubectl ($KUBECTL) is not installed (deploy mode)"; finish; }
+fi
+if [ "$PROGRAM" = yaml ] && ! command -v pulumi-language-yaml >/dev/null 2>&1 && ! [ -x "$(dirname "$(command -v pulumi)")/pulumi-language-yaml" ]; then
+  fail "the Pulumi YAML language host pulumi-language-yaml is neither beside pulumi nor on PATH (.ci/engine/build.sh builds it)"
+  finish
+fi
+if [ -n "$DEPLOYS" ]; then
+  command -v curl >/dev/null 2>&1 || { fail "curl is not installed ($MODE mode)"; finish; }
+  command -v "$KUBECTL" >/dev/null 2>&1 || { fail "kubectl ($KUBECTL) is not installed ($MODE mode)"; finish; }
   for var in KUBECONFIG CONSUMER_NOTEBOOK_IMAGE CONSUMER_REGISTRY; do
-    [ -n "${!var:-}" ] || { fail "deploy mode needs $var"; finish; }
+    [ -n "${!var:-}" ] || { fail "$MODE mode needs $var"; finish; }
   done
+  if [ "$MODE" = deploy-yaml ] && [ -z "${CONSUMER_STORAGE_CLASS:-}" ]; then
+    fail "deploy-yaml mode needs CONSUMER_STORAGE_CLASS (the YAML program cannot leave the homes' StorageClass out)"
+    finish
+  fi
 fi
 
 # ---------------------------------------------------------------------------
@@ -188,9 +235,26 @@ if [ "$MODE" = check ]; then
   else
     fail "images/notebook in the tarball: missing:${missing:- none}; not executable:${modes:- none}"
   fi
-  unexpected=$(grep -vE '^(package\.json|README\.md|LICENSE|bin/components/.+\.(js|d\.ts)|bin/components/hub/python/[^/]+\.py|images/notebook/.+)$' "$WORK/files")
+  # The component provider (provider/): its launcher executable, the script it runs, what the analyzer reads.
+  missing=""
+  modes=""
+  while IFS= read -r f; do
+    line=$(awk -v p="package/$f" '$NF == p' "$WORK/listing")
+    if [ -z "$line" ]; then
+      missing+=" $f"
+    elif [ -x "$f" ] && [[ "$line" != -rwx* ]]; then
+      modes+=" $f"
+    fi
+  done < <(find provider -type f | sort)
+  if [ -z "$missing$modes" ] && [ -x provider/pulumi-resource-ds-platform ] && grep -qx 'bin/components/provider/platform.d.ts' "$WORK/files"; then
+    pass "the component provider is in the tarball: every file of provider/ ($(find provider -type f | wc -l)), pulumi-resource-ds-platform executable, and the declarations its analyzer reads (bin/components/provider/platform.d.ts)"
+  else
+    fail "provider/ in the tarball: missing:${missing:- none}; not executable:${modes:- none}"
+  fi
+  # provider/index.ts is no source of the package: it only re-exports declarations for the analyzer.
+  unexpected=$(grep -vE '^(package\.json|README\.md|LICENSE|bin/components/.+\.(js|d\.ts)|bin/components/hub/python/[^/]+\.py|images/notebook/.+|provider/(pulumi-resource-ds-platform|PulumiPlugin\.yaml|package\.json|tsconfig\.json|index\.(js|ts)))$' "$WORK/files")
   if [ -z "$unexpected" ] && ! grep -qE '^(test|\.ci|bench|scripts|examples|policy)/' "$WORK/files"; then
-    pass "nothing else is packed: no TypeScript sources, source maps, test/, .ci/, bench/, scripts/, examples/ or policy/"
+    pass "nothing else is packed: no TypeScript sources (provider/index.ts only re-exports declarations), source maps, test/, .ci/, bench/, scripts/, examples/ or policy/"
   else
     fail "unexpected files in the tarball: $(head -n 15 <<<"$unexpected" | tr '\n' ' ')"
   fi
@@ -199,7 +263,22 @@ fi
 # ---------------------------------------------------------------------------
 note "install into a program outside the repository ($CONSUMER)"
 PULUMI_VERSION=$(repo_version @pulumi/pulumi)
-cat >"$CONSUMER/package.json" <<EOF
+if [ "$PROGRAM" = yaml ]; then
+  # A YAML program's folder holds the package and the SDK its provider runs on, no TypeScript tools.
+  cat >"$CONSUMER/package.json" <<EOF
+{
+  "name": "ds-platform-consumer-yaml",
+  "version": "0.0.0",
+  "private": true,
+  "dependencies": {
+    "@pulumi/pulumi": "$PULUMI_VERSION",
+    "ds-platform": "file:$TARBALL"
+  }
+}
+EOF
+  installed="the tarball and @pulumi/pulumi $PULUMI_VERSION"
+else
+  cat >"$CONSUMER/package.json" <<EOF
 {
   "name": "ds-platform-consumer",
   "version": "0.0.0",
@@ -216,10 +295,12 @@ cat >"$CONSUMER/package.json" <<EOF
   }
 }
 EOF
+  installed="the tarball, @pulumi/pulumi $PULUMI_VERSION and the dev tools"
+fi
 t0=$(now)
 # --ignore-scripts: the @pulumi/* install scripts would install plugins; the engine brings its own.
 if (cd "$CONSUMER" && npm install --ignore-scripts --no-audit --no-fund --prefer-offline) >"$LOGS/npm-install.log" 2>&1; then
-  pass "npm install of the tarball, @pulumi/pulumi $PULUMI_VERSION and the dev tools in $(since "$t0") s"
+  pass "npm install of $installed in $(since "$t0") s"
 else
   fail "npm install of the tarball failed"
   tail_log "$LOGS/npm-install.log"
@@ -243,9 +324,13 @@ else
   fail "the program has $copies copies of @pulumi/pulumi and @pulumi/kubernetes ${k8s:-none} (expected one, and 4.25.0)"
 fi
 
-cp "$ROOT"/.ci/consumer/{Pulumi.yaml,tsconfig.json,index.ts,program.ts,api.ts,mocks.ts} "$CONSUMER/"
-mkdir -p "$CONSUMER/example"
-cp "$ROOT"/examples/team-platform/{index.ts,program.ts} "$CONSUMER/example/"
+if [ "$PROGRAM" = yaml ]; then
+  cp "$ROOT/.ci/consumer/yaml/Pulumi.yaml" "$CONSUMER/"
+else
+  cp "$ROOT"/.ci/consumer/{Pulumi.yaml,tsconfig.json,index.ts,program.ts,api.ts,mocks.ts} "$CONSUMER/"
+  mkdir -p "$CONSUMER/example"
+  cp "$ROOT"/examples/team-platform/{index.ts,program.ts} "$CONSUMER/example/"
+fi
 
 if [ "$MODE" = check ]; then
   # -------------------------------------------------------------------------
@@ -310,12 +395,69 @@ if [ "$MODE" = check ]; then
       tail_log "$LOGS/mocks-$program.log"
     fi
   done
+
+  # -------------------------------------------------------------------------
+  note "the component provider for other languages, from the installed package"
+  t0=$(now)
+  schema=$(cd "$CONSUMER" && node -e '
+    require("ds-platform/bin/components/provider/host").providerSchema().then((text) => {
+      const s = JSON.parse(text);
+      const r = s.resources["ds-platform:index:Platform"];
+      if (!r || !r.isComponent) throw new Error(`no component ds-platform:index:Platform among ${Object.keys(s.resources)}`);
+      console.log(`${s.name} ${s.version}, ${Object.keys(s.resources).join(" ")}: inputs ${Object.keys(r.inputProperties).join(" ")}; outputs ${Object.keys(r.properties).join(" ")}`);
+    }).catch((e) => { console.error(e.stack || e.message); process.exit(1); });' 2>"$LOGS/provider-schema.log")
+  if grep -q 'ds-platform:index:Platform: inputs config .*; outputs hubUrl namespace imageRef registryUrl$' <<<"$schema"; then
+    pass "the provider's schema, derived by Pulumi's analyzer from the packed declarations in $(since "$t0") s: $schema"
+  else
+    fail "the provider's schema from the installed package: ${schema:-none}: $(grep -m1 -E 'Error' "$LOGS/provider-schema.log")"
+  fi
+  # The engine executes the launcher with its address; the provider prints the port it serves on.
+  t0=$(now)
+  (cd "$CONSUMER" && exec node_modules/ds-platform/provider/pulumi-resource-ds-platform 127.0.0.1:1) >"$WORK/provider.out" 2>"$LOGS/provider.log" &
+  PROVIDER_PID=$!
+  port=""
+  deadline=$((SECONDS + 120))
+  while [ "$SECONDS" -lt "$deadline" ] && kill -0 "$PROVIDER_PID" 2>/dev/null; do
+    port=$(grep -m1 -E '^[0-9]+$' "$WORK/provider.out")
+    [ -n "$port" ] && break
+    sleep 0.5
+  done
+  kill "$PROVIDER_PID" 2>/dev/null
+  wait "$PROVIDER_PID" 2>/dev/null
+  PROVIDER_PID=""
+  if [ -n "$port" ]; then
+    pass "node_modules/ds-platform/provider/pulumi-resource-ds-platform starts the provider: it serves on port $port after $(since "$t0") s"
+  else
+    fail "node_modules/ds-platform/provider/pulumi-resource-ds-platform printed no port: $(tail -n 3 "$LOGS/provider.log" | tr '\n' ' ')"
+  fi
   finish
 fi
 
 # ---------------------------------------------------------------------------
-# deploy
-note "deploy: stack $STACK, namespace $NS"
+# deploy, deploy-yaml, preview-yaml
+note "$MODE: stack $STACK, namespace $NS, the $([ "$PROGRAM" = yaml ] && echo "Pulumi YAML program .ci/consumer/yaml/Pulumi.yaml" || echo "TypeScript program .ci/consumer/program.ts")"
+if [ "$MODE" = preview-yaml ]; then
+  # Nothing is pulled or contacted: the preview plans against a cluster that does not exist (nothing
+  # listens on port 1 of the loopback address), with an image reference by digest.
+  CONSUMER_REGISTRY=${CONSUMER_REGISTRY:-registry.example.com}
+  CONSUMER_NOTEBOOK_IMAGE=${CONSUMER_NOTEBOOK_IMAGE:-$CONSUMER_REGISTRY/ds-platform/notebook@sha256:$(printf preview | sha256sum | cut -c1-64)}
+  CONSUMER_STORAGE_CLASS=${CONSUMER_STORAGE_CLASS:-standard}
+  cat >"$WORK/kubeconfig" <<'EOF'
+apiVersion: v1
+kind: Config
+clusters:
+- name: nowhere
+  cluster: { server: "https://127.0.0.1:1", insecure-skip-tls-verify: true }
+users:
+- name: nobody
+  user: { token: unused }
+contexts:
+- name: nowhere
+  context: { cluster: nowhere, user: nobody, namespace: default }
+current-context: nowhere
+EOF
+  export KUBECONFIG=$WORK/kubeconfig
+fi
 export PULUMI_SKIP_UPDATE_CHECK=true
 # Types were checked by the consumer stage; pulumi only transpiles the program.
 export PULUMI_NODEJS_TRANSPILE_ONLY=${PULUMI_NODEJS_TRANSPILE_ONLY:-true}
@@ -364,11 +506,73 @@ else
   finish
 fi
 
+if [ "$MODE" = preview-yaml ]; then
+  t0=$(now)
+  # -v=9: the engine's log names the file it executes for each plugin.
+  consumer_pulumi 600 preview --diff -v=9 --logtostderr >"$LOGS/preview.log" 2>"$LOGS/preview-engine.log"
+  rc=$?
+  plan=$(resource_counts "$LOGS/preview.log")
+  launcher=$(grep -m1 -o "Launching plugin 'ds-platform (resource)' from '[^']*'" "$LOGS/preview-engine.log" | sed "s/.* from '//; s/'$//")
+  if [ "$rc" -eq 0 ] && grep -q 'ds-platform:index:Platform: (create)' "$LOGS/preview.log" &&
+    grep -q 'kubernetes:helm.sh/v3:Release: (create)' "$LOGS/preview.log" && grep -q 'kubernetes:core/v1:Namespace: (create)' "$LOGS/preview.log"; then
+    pass "pulumi preview of the YAML program in $(since "$t0") s plans the team platform against a cluster that does not exist ($plan): ds-platform:index:Platform, its DataSciencePlatform, Namespace, the hub's helm Release, ..."
+  else
+    fail "pulumi preview of the YAML program exited $rc after $(since "$t0") s${plan:+ ($plan)}"
+    if grep -qE 'error' "$LOGS/preview.log"; then
+      grep -E 'error' "$LOGS/preview.log" | sort -u | head -n 10 | sed 's/^/  | /'
+    else
+      tail_log "$LOGS/preview.log"
+    fi
+  fi
+  if [ "$launcher" = "$CONSUMER/node_modules/ds-platform/provider/pulumi-resource-ds-platform" ]; then
+    pass "the engine executed the installed package's plugin: node_modules/ds-platform/provider/pulumi-resource-ds-platform"
+  else
+    fail "the engine did not execute node_modules/ds-platform/provider/pulumi-resource-ds-platform (it launched: ${launcher:-nothing named ds-platform})"
+  fi
+  if grep -q "namespace *: \"$NS\"" "$LOGS/preview.log"; then
+    pass "the preview's outputs: namespace $NS, $(grep -oE 'imageRef *: "[^"]*"' "$LOGS/preview.log" | tr -s ' ')"
+  else
+    fail "the preview's outputs lack namespace $NS"
+  fi
+  # The update path through the provider: its components are created, then the kubernetes provider
+  # stops at the missing cluster; destroy takes what was created.
+  t0=$(now)
+  consumer_pulumi 600 up --yes --skip-preview >"$LOGS/up-nowhere.log" 2>&1
+  rc=$?
+  if [ "$rc" -ne 0 ] && grep -q 'ds-platform:index:Platform .* created' "$LOGS/up-nowhere.log" &&
+    grep -q 'configured Kubernetes cluster is unreachable' "$LOGS/up-nowhere.log"; then
+    pass "pulumi up without a cluster, in $(since "$t0") s: the provider's Platform created, then the kubernetes provider's \"configured Kubernetes cluster is unreachable\" ($(resource_counts "$LOGS/up-nowhere.log"))"
+  else
+    fail "pulumi up without a cluster exited $rc without creating the Platform and stopping at the unreachable cluster"
+    tail_log "$LOGS/up-nowhere.log" 15
+  fi
+  consumer_pulumi 600 destroy --yes --skip-preview >"$LOGS/destroy-nowhere.log" 2>&1
+  rc=$?
+  remaining=$(consumer_pulumi 60 stack export 2>/dev/null | node -e 'const d = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log((d.deployment.resources || []).length)')
+  if [ "$rc" -eq 0 ] && [ "$remaining" = 0 ]; then
+    pass "pulumi destroy of what was created: an empty stack"
+  else
+    fail "pulumi destroy exited $rc, ${remaining:-?} resources left in the stack"
+    tail_log "$LOGS/destroy-nowhere.log" 10
+  fi
+  # The schema's rules cross the language boundary: a namespace that is no DNS label is refused by name.
+  consumer_pulumi 60 config set namespace Not_A_Namespace >>"$LOGS/config.log" 2>&1
+  consumer_pulumi 600 preview >"$LOGS/preview-invalid.log" 2>&1
+  rc=$?
+  if [ "$rc" -ne 0 ] && grep -q 'Invalid ds-platform configuration' "$LOGS/preview-invalid.log" && grep -qE -- '- cluster\.namespace: ' "$LOGS/preview-invalid.log"; then
+    pass "a namespace the schema refuses fails the preview with its message: $(grep -m1 -oE -- '- cluster\.namespace: .*' "$LOGS/preview-invalid.log" | head -c 200)"
+  else
+    fail "preview with namespace Not_A_Namespace exited $rc without the schema's cluster.namespace problem"
+    tail_log "$LOGS/preview-invalid.log" 15
+  fi
+  finish
+fi
+
 t0=$(now)
 if consumer_pulumi "$UP_SECS" up --yes --skip-preview >"$LOGS/up.log" 2>&1; then
-  pass "pulumi up of the team platform from the installed package in $(since "$t0") s ($(sed -n '/^Resources:/,/^$/p' "$LOGS/up.log" | grep -E '[0-9]+ [a-z]+' | tr -s ' ' | tr '\n' ' ' | sed 's/ *$//'))"
+  pass "pulumi up of $TEAM from the installed package in $(since "$t0") s ($(resource_counts "$LOGS/up.log"))"
 else
-  fail "pulumi up of the team platform failed after $(since "$t0") s"
+  fail "pulumi up of $TEAM failed after $(since "$t0") s"
   if grep -qE 'error:' "$LOGS/up.log"; then
     grep -E 'error:' "$LOGS/up.log" | sort -u | head -n 15 | sed 's/^/  | /'
   else
@@ -405,9 +609,9 @@ while [ "$SECONDS" -lt "$deadline" ]; do
 done
 stop_port_forward
 if [ -n "$hub_ready" ]; then
-  pass "the team platform's hub answers /hub/api through proxy-public $(since "$t0") s after pulumi up started (JupyterHub $(json "$WORK/hub-api.json" 'd.version'))"
+  pass "${TEAM}'s hub answers /hub/api through proxy-public $(since "$t0") s after pulumi up started (JupyterHub $(json "$WORK/hub-api.json" 'd.version'))"
 else
-  fail "the team platform's hub did not answer through proxy-public within $HUB_READY_SECS s"
+  fail "${TEAM}'s hub did not answer through proxy-public within $HUB_READY_SECS s"
   "$KUBECTL" -n "$NS" get pods -o wide 2>&1 | sed 's/^/  | /'
   "$KUBECTL" -n "$NS" logs deploy/hub --tail 20 2>&1 | sed 's/^/  | /'
 fi
@@ -415,9 +619,9 @@ fi
 t0=$(now)
 if consumer_pulumi "$DESTROY_SECS" destroy --yes --skip-preview >"$LOGS/destroy.log" 2>&1; then
   DESTROYED=1
-  pass "pulumi destroy of the team platform in $(since "$t0") s"
+  pass "pulumi destroy of $TEAM in $(since "$t0") s"
 else
-  fail "pulumi destroy of the team platform failed after $(since "$t0") s"
+  fail "pulumi destroy of $TEAM failed after $(since "$t0") s"
   tail_log "$LOGS/destroy.log"
 fi
 remaining=$(consumer_pulumi 60 stack export 2>/dev/null | node -e 'const d = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log((d.deployment.resources || []).length)')
@@ -437,7 +641,7 @@ while [ "$SECONDS" -lt "$deadline" ]; do
   sleep 2
 done
 if [ "$remaining" = 0 ] && [ -n "$gone" ]; then
-  pass "nothing of the team platform is left: an empty stack, namespace $NS and its cluster-scoped objects gone"
+  pass "nothing of $TEAM is left: an empty stack, namespace $NS and its cluster-scoped objects gone"
   consumer_pulumi 60 stack rm --yes >>"$LOGS/destroy.log" 2>&1 || true
 else
   fail "left after destroy: ${remaining:-?} resources in the stack; in the cluster: $(leftovers | tr '\n' ' ')"

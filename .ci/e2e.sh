@@ -723,6 +723,21 @@ if ! add_counts "$LOGS/consumer.log"; then
   tail -n 20 "$LOGS/consumer.log" | sed 's/^/  | /'
 fi
 
+step "d7. a team platform from a Pulumi YAML program"
+# .ci/consumer-test.sh deploy-yaml: the package packed and installed into a Pulumi YAML program
+# (.ci/consumer/yaml/Pulumi.yaml) that declares the package's Platform component; the engine runs the
+# package's component provider (provider/pulumi-resource-ds-platform) and the YAML language host.
+# The platform goes into $NS-yaml, its hub answers, it is destroyed. Its PASS/FAIL lines are counted here.
+KUBECTL="$KUBECTL" CONSUMER_NAMESPACE="$NS-yaml" CONSUMER_NOTEBOOK_IMAGE="${NEW_REF:-$NOTEBOOK_REF}" \
+  CONSUMER_REGISTRY="$REGISTRY" CONSUMER_HUB_CHART="$HUB_CHART" CONSUMER_IMAGES_JSON="$WORK/images.json" \
+  CONSUMER_STORAGE_CLASS=standard CONSUMER_LOG_DIR="$LOGS/consumer-yaml" \
+  timeout 3000 bash .ci/consumer-test.sh deploy-yaml 2>&1 | tee "$LOGS/consumer-yaml.log" | grep -E '^(PASS|FAIL): |^  \| '
+consumer_yaml_rc=${PIPESTATUS[0]}
+if ! add_counts "$LOGS/consumer-yaml.log"; then
+  fail "the team platform from a Pulumi YAML program: consumer-test.sh deploy-yaml ended without a summary (exit $consumer_yaml_rc)"
+  tail -n 20 "$LOGS/consumer-yaml.log" | sed 's/^/  | /'
+fi
+
 step "e. pulumi destroy"
 t0=$(now)
 if pulumi_stack "$DESTROY_SECS" destroy --yes --skip-preview >"$LOGS/destroy.log" 2>&1; then

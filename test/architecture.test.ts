@@ -4,7 +4,8 @@
  *
  * - config/, shared/ and cluster/ are the bottom layer: they import nothing from the folders that
  *   build on them (hub, spark, model, aws, gpu, registry, iam) nor the platform.
- * - Only the stack program (stack.ts) and the package's exports (index.ts) import the platform.
+ * - Only the stack program (stack.ts), the package's exports (index.ts) and the component other languages
+ *   use (provider/platform.ts) import the platform.
  * - A pure module (one that declares no ComponentResource) imports no file that declares one, so the
  *   builders and the vocabulary they share load without any component.
  */
@@ -16,9 +17,11 @@ import { PROJECT_ROOT } from "./helpers/sharedData";
 const COMPONENTS = path.join(PROJECT_ROOT, "components");
 const LOWER_LAYERS = ["config", "shared", "cluster"];
 const UPPER_LAYERS = ["hub", "spark", "model", "aws", "gpu", "registry", "iam"];
-const TOP_FILES = ["platform.ts", "stack.ts", "index.ts"];
-/** Files allowed to import components although they declare none: the stack program and the barrel. */
-const COMPOSERS = ["stack.ts", "index.ts"];
+const TOP_FILES = ["platform.ts", "stack.ts", "index.ts", "provider/platform.ts", "provider/host.ts"];
+/** Files allowed to import components although they declare none: the stack program, the barrel and the provider's host. */
+const COMPOSERS = ["stack.ts", "index.ts", "provider/host.ts"];
+/** The files that import the platform: the stack program, the barrel and the provider's Platform. */
+const PLATFORM_IMPORTERS = ["stack.ts", "index.ts", "provider/platform.ts"];
 
 interface SourceFile {
     /** Path relative to components/, with forward slashes. */
@@ -81,9 +84,9 @@ describe("components/ layering", () => {
         expect(upward).toEqual([]);
     });
 
-    it("only stack.ts and index.ts import the platform", () => {
+    it("only stack.ts, index.ts and the provider's Platform import the platform", () => {
         const importers = sources.filter((s) => s.imports.includes("platform.ts")).map((s) => s.rel);
-        expect(importers.sort()).toEqual([...COMPOSERS].sort());
+        expect(importers.sort()).toEqual([...PLATFORM_IMPORTERS].sort());
     });
 
     it("pure modules import no file that declares a ComponentResource", () => {

@@ -4,6 +4,8 @@
 #   $CACHE/engine/pulumi-<v>/bin/pulumi                        the CLI
 #   $CACHE/engine/pulumi-<v>/bin/pulumi-language-nodejs        link to the Node.js language host
 #   $CACHE/engine/pulumi-language-nodejs-<v>/bin/...           the language host itself
+#   $CACHE/engine/pulumi-<v>/bin/pulumi-language-yaml          link to the YAML language host
+#   $CACHE/engine/pulumi-language-yaml-<v>/bin/...             the YAML language host itself
 #   $CACHE/engine/pulumi-resource-kubernetes-<v>/bin/...       the provider
 #   $CACHE/engine/pulumi-home/plugins/resource-kubernetes-v<v>/ the installed plugin (PULUMI_HOME)
 # CACHE is ${DS_PLATFORM_CACHE:-/var/cache/ds-platform}; Go's module and build caches live
@@ -48,6 +50,7 @@ GO_VERSION=$(go env GOVERSION)
 PULUMI_HOME_DIR=$ENGINE/pulumi-home
 CLI_DIR=$ENGINE/pulumi-$PULUMI_VERSION
 LANG_DIR=$ENGINE/pulumi-language-nodejs-$PULUMI_LANGUAGE_NODEJS_SDK_VERSION
+YAML_DIR=$ENGINE/pulumi-language-yaml-$PULUMI_YAML_VERSION
 K8S_DIR=$ENGINE/pulumi-resource-kubernetes-v$PULUMI_KUBERNETES_VERSION
 
 # reason LOGFILE: the most telling line of a failed step's log, on one line.
@@ -160,7 +163,24 @@ fi
 # The CLI looks for its language hosts next to itself (and on PATH).
 ln -sfn "$lang_bin" "$CLI_DIR/bin/pulumi-language-nodejs"
 
-# 3. The Kubernetes provider. Its command embeds schema-embed.json and
+# 3. The YAML language host, built with the pulumi pkg/v3 and sdk/v3 its own go.mod requires:
+# against the CLI's newer pkg/v3 it does not compile (the plugin API changed in between). The
+# language-host protocol is the CLI's to keep compatible, as with the older Node.js host above.
+yaml_mod=github.com/pulumi/pulumi-yaml
+yaml_key="pulumi-language-yaml $PULUMI_YAML_VERSION $GO_VERSION"
+yaml_bin=$YAML_DIR/bin/pulumi-language-yaml
+if ! up_to_date "$yaml_bin" "$yaml_key"; then
+  yaml_dir=$(module_dir "pulumi-language-yaml $PULUMI_YAML_VERSION" "$yaml_mod@$PULUMI_YAML_VERSION")
+  mapfile -t replaces < <(remote_replaces "$yaml_dir/go.mod")
+  build_wrapped pulumi-language-yaml "$yaml_key" "$yaml_bin" "$yaml_mod/cmd/pulumi-language-yaml" \
+    "-s -w -X $yaml_mod/pkg/version.Version=$PULUMI_YAML_VERSION" -- "$yaml_dir/go.sum" \
+    "-require=$yaml_mod@$PULUMI_YAML_VERSION" "${replaces[@]}"
+else
+  log "pulumi-language-yaml: up to date ($yaml_bin)"
+fi
+ln -sfn "$yaml_bin" "$CLI_DIR/bin/pulumi-language-yaml"
+
+# 4. The Kubernetes provider. Its command embeds schema-embed.json and
 # terraform-mapping-embed.json, generated upstream at release time and absent from the module
 # zip: build from a writable copy of the module with them generated the way upstream's
 # generate.go does (minified; the schema's version set to the release).
@@ -193,7 +213,7 @@ else
   log "pulumi-resource-kubernetes: up to date ($k8s_bin)"
 fi
 
-# 4. Install the provider as the CLI's plugin (the CLI writes its own plugin-cache layout).
+# 5. Install the provider as the CLI's plugin (the CLI writes its own plugin-cache layout).
 plugin=$PULUMI_HOME_DIR/plugins/resource-kubernetes-v$PULUMI_KUBERNETES_VERSION
 if [ -e "$plugin.partial" ] || ! cmp -s "$k8s_bin" "$plugin/pulumi-resource-kubernetes"; then
   log=$LOGS/plugin-install-kubernetes.log

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Source this (". .ci/engine/env.sh") after .ci/engine/build.sh to use the locally built engine:
-#   PATH                  the CLI's directory first (pulumi, and pulumi-language-nodejs beside it)
+#   PATH                  the CLI's directory first (pulumi, and the language hosts pulumi-language-nodejs
+#                         and pulumi-language-yaml beside it)
 #   PULUMI_HOME           the cache's plugin home, where build.sh installed the kubernetes plugin
 #   PULUMI_SKIP_UPDATE_CHECK, PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION,
 #   PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK   nothing is ever looked up or downloaded
@@ -17,7 +18,7 @@ _ds_engine_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 _ds_engine_cache=${DS_PLATFORM_CACHE:-/var/cache/ds-platform}/engine
 _ds_engine_bin=$_ds_engine_cache/pulumi-$PULUMI_VERSION/bin
 
-if [ -x "$_ds_engine_bin/pulumi" ] && [ -x "$_ds_engine_bin/pulumi-language-nodejs" ]; then
+if [ -x "$_ds_engine_bin/pulumi" ] && [ -x "$_ds_engine_bin/pulumi-language-nodejs" ] && [ -x "$_ds_engine_bin/pulumi-language-yaml" ]; then
   case ":$PATH:" in
     *":$_ds_engine_bin:"*) ;;
     *) export PATH="$_ds_engine_bin:$PATH" ;;
@@ -31,7 +32,7 @@ if [ -x "$_ds_engine_bin/pulumi" ] && [ -x "$_ds_engine_bin/pulumi-language-node
   case "$PULUMI_BACKEND_URL" in file://*) mkdir -p "${PULUMI_BACKEND_URL#file://}" ;; esac
   unset _ds_engine_dir _ds_engine_cache _ds_engine_bin
 else
-  echo "env.sh: pulumi $PULUMI_VERSION is not built in $_ds_engine_bin: run .ci/engine/build.sh first" >&2
+  echo "env.sh: pulumi $PULUMI_VERSION or a language host is not built in $_ds_engine_bin: run .ci/engine/build.sh first" >&2
   unset _ds_engine_dir _ds_engine_cache _ds_engine_bin
   return 1
 fi

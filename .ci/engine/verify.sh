@@ -9,6 +9,8 @@
 #      cluster does not exist plans the ConfigMap, and no other plugin is asked for;
 #   5. its "pulumi up" fails the way it must without a cluster: the provider reports the
 #      cluster unreachable (proof that the plugin runs and talks to the API server address).
+#   6. the YAML language host: pulumi about in a Pulumi YAML project finds it, and that project's
+#      program (one ConfigMap) previews against the same missing cluster.
 # Needs the project's node_modules (npm ci) with @pulumi/kubernetes at the plugin's version.
 # Ends with "N passed, N failed"; exits 1 if any check failed.
 set -uo pipefail
@@ -38,6 +40,22 @@ if grep -Eq "^kubernetes[[:space:]]+resource[[:space:]]+$PULUMI_KUBERNETES_VERSI
 else
   ko "pulumi plugin ls does not list kubernetes $PULUMI_KUBERNETES_VERSION: $(tr -s '[:space:]' ' ' <<<"$plugins")"
 fi
+
+# A cluster that does not exist: nothing listens on port 1 of the loopback address.
+cat >"$TMP/kubeconfig" <<'EOF'
+apiVersion: v1
+kind: Config
+clusters:
+- name: nowhere
+  cluster: { server: "https://127.0.0.1:1", insecure-skip-tls-verify: true }
+users:
+- name: nobody
+  user: { token: unused }
+contexts:
+- name: nowhere
+  context: { cluster: nowhere, user: nobody, namespace: default }
+current-context: nowhere
+EOF
 
 # 3. A program through the language host and the provider.
 k8s_npm=$(node -p 'require(process.argv[1]).version' "$ROOT/node_modules/@pulumi/kubernetes/package.json" 2>/dev/null)
@@ -72,21 +90,6 @@ import "@pulumi/docker-build";
 const cm = new k8s.core.v1.ConfigMap("probe", { metadata: { name: "engine-probe" }, data: { hello: "world" } });
 export const name = cm.metadata.name;
 EOF
-  # A cluster that does not exist: nothing listens on port 1 of the loopback address.
-  cat >"$TMP/kubeconfig" <<'EOF'
-apiVersion: v1
-kind: Config
-clusters:
-- name: nowhere
-  cluster: { server: "https://127.0.0.1:1", insecure-skip-tls-verify: true }
-users:
-- name: nobody
-  user: { token: unused }
-contexts:
-- name: nowhere
-  context: { cluster: nowhere, user: nobody, namespace: default }
-current-context: nowhere
-EOF
   about=$(cd "$prog" && pulumi stack init probe --non-interactive >/dev/null 2>&1 && pulumi about 2>&1)
   if grep -Eq "^language[[:space:]]+nodejs[[:space:]]+${PULUMI_LANGUAGE_NODEJS_SDK_VERSION#v}" <<<"$about"; then
     ok "pulumi about finds the nodejs language host ${PULUMI_LANGUAGE_NODEJS_SDK_VERSION#v}"
@@ -117,6 +120,39 @@ EOF
     ko "pulumi up without a cluster exited $rc without the provider's unreachable-cluster error"
     sed 's/^/  | /' "$up"
   fi
+fi
+
+# 6. The YAML language host, with the same provider and the same missing cluster.
+yprog=$TMP/yaml-probe
+mkdir -p "$yprog"
+cat >"$yprog/Pulumi.yaml" <<'EOF'
+name: engine-probe-yaml
+runtime: yaml
+resources:
+  probe:
+    type: kubernetes:core/v1:ConfigMap
+    properties:
+      metadata:
+        name: engine-probe-yaml
+      data:
+        hello: world
+outputs:
+  name: ${probe.metadata.name}
+EOF
+about=$(cd "$yprog" && pulumi stack init probe --non-interactive >/dev/null 2>&1 && pulumi about 2>&1)
+if grep -Eq "^language[[:space:]]+yaml[[:space:]]+v?${PULUMI_YAML_VERSION#v}" <<<"$about"; then
+  ok "pulumi about finds the yaml language host ${PULUMI_YAML_VERSION#v}"
+else
+  ko "pulumi about in a YAML project does not list language yaml ${PULUMI_YAML_VERSION#v}: $(tr -s '[:space:]' ' ' <<<"$about" | head -c 400)"
+fi
+out=$TMP/yaml-preview.log
+(cd "$yprog" && KUBECONFIG=$TMP/kubeconfig pulumi preview --non-interactive --diff) >"$out" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q 'kubernetes:core/v1:ConfigMap' "$out"; then
+  ok "YAML program preview: ConfigMap planned through the yaml language host and kubernetes $PULUMI_KUBERNETES_VERSION (unreachable cluster)"
+else
+  ko "YAML program preview exited $rc: $(grep -m3 -iE 'error' "$out" | tr -s '[:space:]' ' ')"
+  sed 's/^/  | /' "$out"
 fi
 
 echo "engine: $PASSED passed, $FAILED failed"
