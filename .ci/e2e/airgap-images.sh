@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds the third-party images that z2jh 4.4.0 runs in the e2e stack, and the
-# platform's in-cluster registry, from package registries (PyPI, npm, Debian,
-# Go modules) and our own sources, on the base image of .ci/lib/base-image.sh,
-# so no image registry is needed: see images/airgap/README.md.
+# Builds the third-party images that z2jh 4.4.0 runs or that a config value
+# switches on, and the platform's in-cluster registry, from package registries
+# (PyPI, npm, Debian, Go modules) and our own sources, on the base image of
+# .ci/lib/base-image.sh, so no image registry is needed: see images/airgap/README.md.
 #
 # Each image is tagged ${REGISTRY}/ds-platform-airgap/<name>:<upstream version>.
 # BuildKit's cache skips every step whose inputs did not change.
@@ -11,7 +11,7 @@
 #   (default)   build, then smoke-test each image of DEFAULT (all traffic on 127.0.0.1)
 #   --push      also push each image to $REGISTRY and write FILE: a JSON object
 #               mapping each image name to its digest reference
-#   --only      build and check only the named images (any of ALL: registry too)
+#   --only      build and check only the named images (any of ALL: registry, traefik too)
 # Ends with "N passed, M failed" and exits non-zero if anything failed.
 #
 # Env: REGISTRY (127.0.0.1:5000), BASE_IMAGE (default: built by
@@ -42,10 +42,11 @@ if [ -f "$ROOT/.ci/cluster/versions.env" ]; then
   K8S_VERSION=$(sed -n 's/^K8S_VERSION=//p' "$ROOT/.ci/cluster/versions.env")
 fi
 
-ALL=(hub proxy user-scheduler pause network-tools registry)
-# What a run without --only builds: all but registry, whose cold build compiles
-# Distribution and its dependencies from Go modules (see images/airgap/README.md).
-DEFAULT=(hub proxy user-scheduler pause network-tools)
+ALL=(hub proxy user-scheduler pause network-tools secret-sync registry traefik)
+# What a run without --only builds: all but registry and traefik, whose cold
+# builds compile them and their dependencies from Go modules (see
+# images/airgap/README.md).
+DEFAULT=(hub proxy user-scheduler pause network-tools secret-sync)
 # Upstream version each image replaces (its tag), and the build args that pin it.
 declare -A VERSION=(
   [hub]=4.4.0
@@ -54,6 +55,8 @@ declare -A VERSION=(
   [pause]=3.10.1
   [network-tools]=4.4.0
   [registry]=2.8.3
+  [secret-sync]=4.4.0
+  [traefik]=v3.6.12
 )
 # The upstream image each one replaces, as z2jh 4.4.0's values.yaml names it.
 declare -A UPSTREAM=(
@@ -63,6 +66,8 @@ declare -A UPSTREAM=(
   [pause]=registry.k8s.io/pause:3.10.1
   [network-tools]=quay.io/jupyterhub/k8s-network-tools:4.4.0
   [registry]="registry:2.8.3 (the platform's registry.image, not the chart's)"
+  [secret-sync]=quay.io/jupyterhub/k8s-secret-sync:4.4.0
+  [traefik]=traefik:v3.6.12
 )
 declare -A ARGS=(
   [hub]=""
@@ -71,6 +76,8 @@ declare -A ARGS=(
   [pause]="PAUSE_VERSION=${VERSION[pause]}"
   [network-tools]=""
   [registry]="DISTRIBUTION_VERSION=v${VERSION[registry]}"
+  [secret-sync]=""
+  [traefik]="TRAEFIK_VERSION=${VERSION[traefik]}"
 )
 
 usage() { sed -n '10,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
@@ -453,6 +460,447 @@ smoke_registry() {
   "$DOCKER" rm -f "$PREFIX-$name" >/dev/null 2>&1
 }
 
+# The fake Kubernetes API of smoke_secret_sync: HTTPS on 127.0.0.1 with a self-signed certificate
+# (the service account's ca.crt), the service account's bearer token required, and only the Secret
+# calls of the chart's Role (get, create, patch). Secrets live in DIR/secrets.json; after each change
+# every key is written decoded to DIR/out/<namespace>_<name>_<key> and the labels to
+# DIR/out/<namespace>_<name>.labels; each request is logged to DIR/requests.log with its status.
+# Run with the secret-sync image's python3: fake-api.py PORT DIR.
+write_fake_kube_api() {
+  cat > "$1" <<'PY'
+import base64, binascii, json, os, ssl, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+port, root = int(sys.argv[1]), sys.argv[2]
+state_file, out = os.path.join(root, "secrets.json"), os.path.join(root, "out")
+with open(os.path.join(root, "sa", "token")) as f:
+    token = f.read().strip()
+
+
+def merge(target, patch):  # RFC 7386 JSON merge patch
+    for k, v in patch.items():
+        if v is None:
+            target.pop(k, None)
+        elif isinstance(v, dict) and isinstance(target.get(k), dict):
+            merge(target[k], v)
+        else:
+            target[k] = v
+
+
+def store(state):
+    with open(state_file, "w") as f:
+        json.dump(state, f)
+    for n in os.listdir(out):
+        os.remove(os.path.join(out, n))
+    for key, secret in state.items():
+        base = os.path.join(out, key.replace("/", "_"))
+        with open(base + ".labels", "w") as f:
+            f.writelines(f"{k}={v}\n" for k, v in sorted((secret["metadata"].get("labels") or {}).items()))
+        for k, v in (secret.get("data") or {}).items():
+            with open(f"{base}_{k}", "wb") as f:
+                f.write(base64.b64decode(v, validate=True))
+
+
+class Handler(BaseHTTPRequestHandler):
+    def reply(self, code, obj):
+        with open(os.path.join(root, "requests.log"), "a") as f:
+            f.write(f"{self.command} {self.path} {self.headers.get('Content-Type', '-')} {code}\n")
+        body = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def status(self, code, reason, message):
+        self.reply(code, {"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                          "reason": reason, "message": message, "code": code})
+
+    def serve(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length)) if length else None
+        if self.headers.get("Authorization") != f"Bearer {token}":
+            return self.status(401, "Unauthorized", "Unauthorized")
+        parts = self.path.split("?")[0].split("/")
+        if parts[:4] != ["", "api", "v1", "namespaces"] or len(parts) not in (6, 7) or parts[5] != "secrets":
+            return self.status(404, "NotFound", "the server could not find the requested resource")
+        ns, name = parts[4], (parts[6] if len(parts) == 7 else None)
+        state = {}
+        if os.path.exists(state_file):
+            with open(state_file) as f:
+                state = json.load(f)
+        try:
+            for v in ((body or {}).get("data") or {}).values():
+                base64.b64decode(v, validate=True)
+        except (binascii.Error, AttributeError, TypeError):
+            return self.status(400, "BadRequest", "data values must be base64")
+        if self.command == "GET" and name:
+            if f"{ns}/{name}" not in state:
+                return self.status(404, "NotFound", f'secrets "{name}" not found')
+            return self.reply(200, state[f"{ns}/{name}"])
+        if self.command == "POST" and not name:
+            name = body["metadata"]["name"]
+            if f"{ns}/{name}" in state:
+                return self.status(409, "AlreadyExists", f'secrets "{name}" already exists')
+            body["metadata"]["namespace"] = ns
+            state[f"{ns}/{name}"] = body
+            store(state)
+            return self.reply(201, body)
+        if self.command == "PATCH" and name:
+            if self.headers.get("Content-Type") not in ("application/merge-patch+json", "application/strategic-merge-patch+json"):
+                return self.status(415, "UnsupportedMediaType", "unsupported patch type")
+            if f"{ns}/{name}" not in state:
+                return self.status(404, "NotFound", f'secrets "{name}" not found')
+            merge(state[f"{ns}/{name}"], body)
+            store(state)
+            return self.reply(200, state[f"{ns}/{name}"])
+        return self.status(405, "MethodNotAllowed", f"{self.command} is not allowed here")
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = serve
+
+    def log_message(self, *args):
+        pass
+
+
+server = HTTPServer(("127.0.0.1", port), Handler)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(os.path.join(root, "server.crt"), os.path.join(root, "server.key"))
+server.socket = context.wrap_socket(server.socket, server_side=True)
+print(f"fake API on https://127.0.0.1:{port}", flush=True)
+server.serve_forever()
+PY
+}
+
+# acme_json FILE [DOMAIN CERT KEY]: traefik's acme.json for the resolver "default" (the chart's),
+# with no certificate yet, or with one for DOMAIN (CERT and KEY: PEM files).
+acme_json() {
+  local certs=null
+  if [ $# -gt 1 ]; then
+    certs="[{\"domain\": {\"main\": \"$2\"}, \"certificate\": \"$(base64 -w0 "$3")\", \"key\": \"$(base64 -w0 "$4")\", \"Store\": \"default\"}]"
+  fi
+  printf '{\n  "default": {\n    "Account": {"Email": "admin@example.org", "Registration": null, "PrivateKey": null, "KeyType": "4096"},\n    "Certificates": %s\n  }\n}\n' \
+    "$certs" > "$1"
+}
+
+# self_signed CN CERT KEY [SAN]: a self-signed P-256 certificate.
+self_signed() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 60 \
+    -subj "/CN=$1" -addext "subjectAltName=${4:-DNS:$1}" -keyout "$3" -out "$2" 2>/dev/null
+}
+
+# wait_for SECS CMD...: polls CMD every 0.5 s until it succeeds; fails after SECS.
+wait_for() {
+  local end=$(($(date +%s) + $1))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$end" ] || return 1
+    sleep 0.5
+  done
+}
+
+# smoke_secret_sync: the image runs both of the chart's modes (templates/proxy/autohttps/deployment.yaml:
+# the "load-acme" init container and the "secret-sync" sidecar, their args, user 65534, the
+# certificates emptyDir at /etc/acme) against a fake in-cluster API server on 127.0.0.1, reached as a
+# pod reaches its API: KUBERNETES_SERVICE_HOST/PORT, the service account's token, ca.crt and namespace.
+smoke_secret_sync() {
+  local img kube=$WORK/kube acme=$WORK/acme port=18765 secret=proxy-public-tls-acme token out rc t0 secs
+  local stored=$WORK/kube/out/airgap_proxy-public-tls-acme_acme.json
+  img=$(tag_of secret-sync)
+  config secret-sync '{{.Config.User}}' ''
+  config secret-sync '{{json .Config.Entrypoint}}' '["tini","--","/usr/local/bin/acme-secret-sync.py"]'
+  expect secret-sync "--help names the chart's modes load and watch-save" 'load,watch-save' run "$img" --help
+
+  mkdir -p "$kube/sa" "$kube/sa-other" "$kube/out" "$acme"
+  if ! { self_signed fake-kube-apiserver "$kube/server.crt" "$kube/server.key" IP:127.0.0.1 \
+      && self_signed other-cluster "$kube/sa-other/ca.crt" "$kube/other.key" IP:127.0.0.1 \
+      && self_signed hub.example.org "$kube/hub.crt" "$kube/hub.key"; }; then
+    fail "secret-sync: openssl could not make the test certificates"
+    return
+  fi
+  cp "$kube/server.crt" "$kube/sa/ca.crt"
+  token=$(openssl rand -hex 24)
+  printf '%s' "$token" > "$kube/sa/token"
+  printf 'airgap' > "$kube/sa/namespace"
+  cp "$kube/sa/token" "$kube/sa/namespace" "$kube/sa-other/"
+  chmod -R a+rX "$kube"
+  chmod 0777 "$acme" # an emptyDir
+  write_fake_kube_api "$kube/fake-api.py"
+  if ! "$DOCKER" run -d --name "$PREFIX-kube" --network host -v "$kube:/kube" --entrypoint python3 \
+      "$img" /kube/fake-api.py "$port" /kube >/dev/null; then
+    fail "secret-sync: the fake API server did not start"
+    return
+  fi
+  if ! wait_for 20 curl -sf --cacert "$kube/sa/ca.crt" -H "Authorization: Bearer $token" \
+      "https://127.0.0.1:$port/api/v1/namespaces/airgap/secrets" -o /dev/null -w '%{http_code}' -X POST \
+      -H 'Content-Type: application/json' -d '{"metadata": {"name": "probe"}, "data": {}}'; then
+    fail "secret-sync: the fake API server does not answer on 127.0.0.1:$port; its log:"
+    "$DOCKER" logs "$PREFIX-kube" 2>&1 | tail -n 10 | sed 's/^/    /'
+    return
+  fi
+  : > "$kube/requests.log"
+
+  # As the pod runs it: the chart's user and env, the service account, the certificates volume.
+  local pod=(--network host --user 65534:65534 -e PYTHONUNBUFFERED=True
+    -e KUBERNETES_SERVICE_HOST=127.0.0.1 -e "KUBERNETES_SERVICE_PORT=$port" -v "$acme:/etc/acme")
+  local sa=(-v "$kube/sa:/var/run/secrets/kubernetes.io/serviceaccount:ro")
+  local load=(load "$secret" acme.json /etc/acme/acme.json)
+
+  # load on a first start: no Secret yet, nothing written, exit 0 (the init container succeeds).
+  out=$(timeout 60 "$DOCKER" run --rm "${pod[@]}" "${sa[@]}" "$img" "${load[@]}" 2>&1)
+  rc=$?
+  if [ "$rc" = 0 ] && [ ! -e "$acme/acme.json" ] && grep -q 'does not exist' <<<"$out"; then
+    pass "secret-sync: load with no Secret yet exits 0 and writes no acme.json"
+  else
+    fail "secret-sync: load with no Secret: exit $rc, acme.json $( [ -e "$acme/acme.json" ] && echo written || echo absent); output:"
+    tail -n 5 <<<"$out" | sed 's/^/    /'
+  fi
+  # The API server's certificate is checked against the service account's ca.crt.
+  out=$(timeout 60 "$DOCKER" run --rm "${pod[@]}" -v "$kube/sa-other:/var/run/secrets/kubernetes.io/serviceaccount:ro" \
+    "$img" "${load[@]}" 2>&1)
+  rc=$?
+  if [ "$rc" != 0 ] && grep -q 'CERTIFICATE_VERIFY_FAILED' <<<"$out"; then
+    pass "secret-sync: load refuses an API server that the service account's ca.crt does not sign (exit $rc)"
+  else
+    fail "secret-sync: load against an untrusted API server: exit $rc; output:"
+    tail -n 5 <<<"$out" | sed 's/^/    /'
+  fi
+
+  # load with the Secret in place: acme.json is the Secret's key, mode 0600 (traefik refuses a
+  # more open one), owned by the pod's user. The chart gives this init container traefik's
+  # extraEnv: a proxy meant for the ACME server must not carry the API calls.
+  acme_json "$WORK/acme-a.json" hub.example.org "$kube/hub.crt" "$kube/hub.key"
+  printf '{"airgap/%s": {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "%s", "namespace": "airgap"}, "data": {"acme.json": "%s"}}}\n' \
+    "$secret" "$secret" "$(base64 -w0 "$WORK/acme-a.json")" > "$kube/secrets.json"
+  out=$(timeout 60 "$DOCKER" run --rm "${pod[@]}" "${sa[@]}" -e HTTPS_PROXY=http://127.0.0.1:9 -e https_proxy=http://127.0.0.1:9 \
+    "$img" "${load[@]}" 2>&1)
+  rc=$?
+  if [ "$rc" = 0 ] && cmp -s "$WORK/acme-a.json" "$acme/acme.json" \
+      && [ "$(stat -c '%a %u' "$acme/acme.json")" = "600 65534" ]; then
+    pass "secret-sync: load writes the Secret's acme.json to /etc/acme/acme.json, mode 600, user 65534 (a proxy in the env is not used)"
+  else
+    fail "secret-sync: load with the Secret: exit $rc, file $(stat -c '%a %u %s bytes' "$acme/acme.json" 2>&1); output:"
+    tail -n 5 <<<"$out" | sed 's/^/    /'
+  fi
+
+  # watch-save as the sidecar (the chart's args; --interval 1 instead of 30 s), from a first start.
+  rm -f "$kube/secrets.json" "$acme/acme.json" "$kube/out/"*
+  acme_json "$acme/acme.json"
+  chown 65534:65534 "$acme/acme.json" && chmod 0600 "$acme/acme.json"
+  if ! "$DOCKER" run -d --name "$PREFIX-sync" "${pod[@]}" "${sa[@]}" "$img" watch-save \
+      --label=app.kubernetes.io/name=jupyterhub --label=app.kubernetes.io/instance=airgap \
+      --label=helm.sh/chart=jupyterhub-4.4.0 --label=app.kubernetes.io/managed-by=secret-sync \
+      --interval 1 "$secret" acme.json /etc/acme/acme.json >/dev/null; then
+    fail "secret-sync: watch-save container did not start"
+    return
+  fi
+  sleep 3
+  if [ ! -e "$stored" ] && "$DOCKER" logs "$PREFIX-sync" 2>&1 | grep -q 'No certificate detected'; then
+    pass "secret-sync: watch-save does not save an acme.json without certificates"
+  else
+    fail "secret-sync: watch-save with no certificate yet; its log:"
+    "$DOCKER" logs "$PREFIX-sync" 2>&1 | tail -n 5 | sed 's/^/    /'
+  fi
+  # traefik got a certificate: the Secret is created with the chart's labels.
+  cp "$WORK/acme-a.json" "$acme/acme.json.new" && chown 65534:65534 "$acme/acme.json.new" && chmod 0600 "$acme/acme.json.new"
+  mv "$acme/acme.json.new" "$acme/acme.json"
+  if wait_for 15 cmp -s "$WORK/acme-a.json" "$stored" \
+      && [ "$(cat "$kube/out/airgap_$secret.labels")" = "app.kubernetes.io/instance=airgap
+app.kubernetes.io/managed-by=secret-sync
+app.kubernetes.io/name=jupyterhub
+helm.sh/chart=jupyterhub-4.4.0" ]; then
+    pass "secret-sync: watch-save creates Secret $secret with acme.json and the chart's 4 labels"
+  else
+    fail "secret-sync: watch-save did not create the Secret with acme.json and the labels; its log:"
+    "$DOCKER" logs "$PREFIX-sync" 2>&1 | tail -n 5 | sed 's/^/    /'
+  fi
+  # A renewed certificate: the Secret's key is patched with the new file.
+  self_signed hub.example.org "$kube/hub2.crt" "$kube/hub2.key"
+  acme_json "$WORK/acme-b.json" hub.example.org "$kube/hub2.crt" "$kube/hub2.key"
+  cp "$WORK/acme-b.json" "$acme/acme.json.new" && chown 65534:65534 "$acme/acme.json.new" && chmod 0600 "$acme/acme.json.new"
+  mv "$acme/acme.json.new" "$acme/acme.json"
+  if wait_for 15 cmp -s "$WORK/acme-b.json" "$stored"; then
+    pass "secret-sync: watch-save writes a changed acme.json back into the Secret"
+  else
+    fail "secret-sync: the Secret did not get the changed acme.json; its log:"
+    "$DOCKER" logs "$PREFIX-sync" 2>&1 | tail -n 5 | sed 's/^/    /'
+  fi
+  sleep 2
+  local posts patches refused
+  posts=$(grep -c '^POST ' "$kube/requests.log")
+  patches=$(grep -c '^PATCH .* application/merge-patch+json 200$' "$kube/requests.log")
+  refused=$(grep -cv ' 20[01]$\|^GET .* 404$' "$kube/requests.log")
+  if [ "$posts" = 1 ] && [ "$patches" = 1 ] && [ "$refused" = 0 ]; then
+    pass "secret-sync: one create, one merge patch, none while unchanged, every call authorized ($(wc -l < "$kube/requests.log") API calls)"
+  else
+    fail "secret-sync: API calls: $posts creates, $patches patches, $refused refused; the log:"
+    tail -n 10 "$kube/requests.log" | sed 's/^/    /'
+  fi
+  # The kubelet's SIGTERM stops the sidecar at once.
+  t0=$(now)
+  "$DOCKER" stop -t 10 "$PREFIX-sync" >/dev/null
+  secs=$(since "$t0")
+  rc=$("$DOCKER" inspect -f '{{.State.ExitCode}}' "$PREFIX-sync" 2>/dev/null)
+  if [ "$rc" = 0 ] && awk -v s="$secs" 'BEGIN { exit !(s < 3) }'; then
+    pass "secret-sync: watch-save stops on SIGTERM with exit 0 in $secs s"
+  else
+    fail "secret-sync: watch-save after SIGTERM: exit '$rc' in $secs s (expected 0 within 3 s)"
+  fi
+  "$DOCKER" rm -f "$PREFIX-sync" "$PREFIX-kube" >/dev/null 2>&1
+}
+
+# smoke_traefik: traefik as the chart's autohttps pod runs it: no command or args (the image's CMD),
+# user 65534, the static traefik.yaml and the dynamic.yaml in /etc/traefik, the certificates
+# emptyDir at /etc/acme with an acme.json as secret-sync's load leaves it (mode 600). The two files
+# follow the chart's (templates/proxy/autohttps/_configmap-*.yaml: entrypoints http and https, the
+# "default" ACME resolver storing /etc/acme/acme.json, the hsts/scheme/redirect middlewares, the
+# TLS options) with these changes: every entrypoint on 127.0.0.1, the ACME server a closed port on
+# 127.0.0.1, a ping entrypoint, the ping endpoint as the backend in place of the hub's proxy, and
+# no version check (traefik's default asks a server on the internet at start).
+# The certificate in acme.json is one for hub.example.org, so traefik serves it without asking the
+# ACME server for one.
+smoke_traefik() {
+  local img dir=$WORK/traefik http=18780 ping=18781 https=18782 out code
+  img=$(tag_of traefik)
+  config traefik '{{.Config.User}}' ''
+  config traefik '{{json .Config.Entrypoint}}' '["/entrypoint.sh"]'
+  config traefik '{{json .Config.Cmd}}' '["traefik"]'
+  expect traefik "traefik version is ${VERSION[traefik]} (through the entrypoint)" "Version: +${VERSION[traefik]//./\\.}\$" \
+    run "$img" version
+  expect traefik "the entrypoint runs any other command as given" '^ok$' run "$img" /bin/sh -c 'echo ok'
+
+  mkdir -p "$dir/etc" "$dir/acme"
+  self_signed hub.example.org "$dir/hub.crt" "$dir/hub.key" || { fail "traefik: openssl could not make the test certificate"; return; }
+  acme_json "$dir/acme/acme.json" hub.example.org "$dir/hub.crt" "$dir/hub.key"
+  chown -R 65534:65534 "$dir/acme" && chmod 0600 "$dir/acme/acme.json"
+  cat > "$dir/etc/traefik.yaml" <<EOF
+accessLog:
+  filters:
+    statusCodes: ["500-599"]
+certificatesResolvers:
+  default:
+    acme:
+      caServer: https://127.0.0.1:9/directory
+      email: admin@example.org
+      httpChallenge:
+        entryPoint: http
+      storage: /etc/acme/acme.json
+entryPoints:
+  http:
+    address: "127.0.0.1:$http"
+  https:
+    address: "127.0.0.1:$https"
+    transport:
+      respondingTimeouts:
+        idleTimeout: 10m0s
+  ping:
+    address: "127.0.0.1:$ping"
+global:
+  checkNewVersion: false
+  sendAnonymousUsage: false
+ping:
+  entryPoint: ping
+log:
+  level: INFO
+  noColor: true
+providers:
+  file:
+    filename: /etc/traefik/dynamic.yaml
+EOF
+  cat > "$dir/etc/dynamic.yaml" <<EOF
+http:
+  middlewares:
+    hsts:
+      headers:
+        stsIncludeSubdomains: false
+        stsPreload: false
+        stsSeconds: 15724800
+    redirect:
+      redirectScheme:
+        permanent: true
+        scheme: https
+    scheme:
+      headers:
+        customRequestHeaders:
+          X-Scheme: https
+  routers:
+    default:
+      entrypoints: ["https"]
+      middlewares: ["hsts", "scheme"]
+      rule: PathPrefix(\`/\`)
+      service: default
+      tls:
+        certResolver: default
+        domains:
+          - main: hub.example.org
+        options: default
+    insecure:
+      entrypoints: ["http"]
+      middlewares: ["redirect"]
+      rule: PathPrefix(\`/\`)
+      service: default
+  services:
+    default:
+      loadBalancer:
+        servers:
+          - url: "http://127.0.0.1:$ping/"
+tls:
+  options:
+    default:
+      cipherSuites:
+        - TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
+        - TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
+        - TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+        - TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+        - TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305
+        - TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305
+      minVersion: VersionTLS12
+      sniStrict: true
+EOF
+  chmod -R a+rX "$dir/etc"
+  if ! "$DOCKER" run -d --name "$PREFIX-traefik" --network host --user 65534:65534 \
+      -v "$dir/etc:/etc/traefik:ro" -v "$dir/acme:/etc/acme" "$img" >/dev/null; then
+    fail "traefik: container did not start"
+    return
+  fi
+  if wait_for 30 curl -sf "http://127.0.0.1:$ping/ping"; then
+    pass "traefik: started on the image's CMD with /etc/traefik/traefik.yaml; ping entrypoint on 127.0.0.1:$ping answers: $(curl -s "http://127.0.0.1:$ping/ping")"
+  else
+    fail "traefik: no answer on 127.0.0.1:$ping/ping within 30 s; container log:"
+    "$DOCKER" logs "$PREFIX-traefik" 2>&1 | tail -n 15 | sed 's/^/    /'
+    return
+  fi
+  out=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -H 'Host: hub.example.org' "http://127.0.0.1:$http/hub/" 2>&1)
+  if [ "$out" = "301 https://hub.example.org/hub/" ]; then
+    pass "traefik: the http entrypoint redirects to https as the chart's dynamic.yaml says: $out"
+  else
+    fail "traefik: http://hub.example.org/hub/ gave '$out', expected '301 https://hub.example.org/hub/'"
+  fi
+  # --cacert: only the certificate stored in acme.json is trusted for hub.example.org.
+  out=$(curl -s -D "$dir/headers" --resolve "hub.example.org:$https:127.0.0.1" --cacert "$dir/hub.crt" \
+    "https://hub.example.org:$https/ping" 2>&1)
+  if [ "$out" = OK ] && grep -qi '^strict-transport-security: max-age=15724800' "$dir/headers"; then
+    pass "traefik: https entrypoint serves acme.json's certificate for hub.example.org and proxies with the hsts middleware"
+  else
+    fail "traefik: https://hub.example.org:$https/ping gave '$out'; headers: $(tr -d '\r' < "$dir/headers" 2>/dev/null | head -n 3 | tr '\n' ' '); log:"
+    "$DOCKER" logs "$PREFIX-traefik" 2>&1 | tail -n 10 | sed 's/^/    /'
+  fi
+  code=$(curl -s -o /dev/null -w '%{http_code}' -k --resolve "other.example.org:$https:127.0.0.1" \
+    "https://other.example.org:$https/ping" 2>/dev/null)
+  if [ "$code" = 000 ]; then
+    pass "traefik: the chart's sniStrict TLS options refuse a handshake for another host name"
+  else
+    fail "traefik: https for other.example.org gave HTTP $code, expected a refused handshake (sniStrict)"
+  fi
+  "$DOCKER" logs "$PREFIX-traefik" > "$dir/log" 2>&1
+  if grep -qE 'too open| (ERR|FTL|PNC) ' "$dir/log"; then
+    fail "traefik: errors in its log:"
+    grep -E 'too open| (ERR|FTL|PNC) ' "$dir/log" | head -n 10 | sed 's/^/    /'
+  else
+    pass "traefik: no errors in its log (acme.json read, no certificate requested)"
+  fi
+  "$DOCKER" rm -f "$PREFIX-traefik" >/dev/null 2>&1
+}
+
 # smoke_chart: the hub and proxy images run as z2jh 4.4.0's templates run them: the chart's own
 # jupyterhub_config.py and z2jh.py, its default values as the hub Secret's values.yaml, the
 # resource names of its ConfigMap, the same commands, users and environment. The two containers
@@ -581,6 +1029,8 @@ for name in "${NAMES[@]}"; do
     pause) smoke_pause ;;
     network-tools) smoke_network_tools ;;
     registry) smoke_registry ;;
+    secret-sync) smoke_secret_sync ;;
+    traefik) smoke_traefik ;;
   esac
 done
 
