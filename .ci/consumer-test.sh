@@ -475,10 +475,10 @@ ADMIN_PASSWORD=$(openssl rand -hex 24)
 images=()
 if [ -n "${CONSUMER_IMAGES_JSON:-}" ]; then
   node -e '
-    const keys = { hub: "hub", proxy: "proxy", "user-scheduler": "userScheduler", pause: "pause", "network-tools": "networkTools" };
+    const keys = JSON.parse(require("fs").readFileSync(process.argv[2], "utf8"));
     const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     for (const [name, ref] of Object.entries(d)) { if (!keys[name]) throw new Error(`unknown image ${name}`); console.log(`${keys[name]}=${ref}`); }' \
-    "$CONSUMER_IMAGES_JSON" >"$WORK/images" 2>"$LOGS/images.log" ||
+    "$CONSUMER_IMAGES_JSON" "$ROOT/.ci/e2e/image-keys.json" >"$WORK/images" 2>"$LOGS/images.log" ||
     { fail "the mirrored images could not be read from $CONSUMER_IMAGES_JSON: $(grep -m1 Error "$LOGS/images.log")"; finish; }
   mapfile -t images <"$WORK/images"
 fi

@@ -657,8 +657,16 @@ else
   fi
   mkdir -p "$WORK/init-upgrade"
   cp "$BASELINE/Pulumi.yaml" "$WORK/init-upgrade/"
+  # The release renders its stack with its own table of mirrored images: it gets the ones it names.
+  node -e '
+    const fs = require("fs");
+    const known = fs.readFileSync(process.argv[2], "utf8");
+    const d = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+    const kept = Object.fromEntries(Object.entries(d).filter(([name]) => known.includes(`"${name}"`) || new RegExp(`^\\s*${name}:`, "m").test(known)));
+    fs.writeFileSync(process.argv[3], JSON.stringify(kept));' \
+    "$WORK/images.json" "$BASELINE/test/e2e/render-stack.ts" "$WORK/images-baseline.json"
   t0=$(now)
-  if (cd "$BASELINE" && E2E_NOTEBOOK_IMAGE="$NEW_REF" E2E_HUB_CHART="$HUB_CHART" E2E_REGISTRY="$REGISTRY" E2E_IMAGES_JSON="$WORK/images.json" \
+  if (cd "$BASELINE" && E2E_NOTEBOOK_IMAGE="$NEW_REF" E2E_HUB_CHART="$HUB_CHART" E2E_REGISTRY="$REGISTRY" E2E_IMAGES_JSON="$WORK/images-baseline.json" \
       E2E_NAMESPACE="$UP_NS" "$ROOT/node_modules/.bin/ts-node" --transpile-only test/e2e/render-stack.ts "$UP_CFG") >"$LOGS/upgrade-config.log" 2>&1 &&
     (cd "$WORK/init-upgrade" && pulumi stack init "$UP_STACK" --secrets-provider passphrase --no-select --non-interactive) >>"$LOGS/upgrade-config.log" 2>&1 &&
     { grep '^encryptionsalt:' "$WORK/init-upgrade/Pulumi.$UP_STACK.yaml" >>"$UP_CFG" || true; } &&

@@ -399,6 +399,8 @@ function exposureValues(hub: HubConfig, releaseName: string): { proxy: Record<st
                 proxy: {
                     service: { type: "LoadBalancer" },
                     https: { enabled: true, type: "letsencrypt", hosts: [host], letsencrypt: { contactEmail: exposure.contactEmail! } },
+                    // traefik asks the internet for new versions and sends usage data unless told not to.
+                    traefik: { extraStaticConfig: { global: { checkNewVersion: false, sendAnonymousUsage: false } } },
                 },
             };
         }

@@ -14,14 +14,8 @@ import * as path from "path";
 import * as YAML from "yaml";
 
 const PROJECT = "ds-platform";
-/** airgap-images.sh names -> keys of the stack's `images` config. */
-const IMAGE_KEYS: Record<string, string> = {
-    hub: "hub",
-    proxy: "proxy",
-    "user-scheduler": "userScheduler",
-    pause: "pause",
-    "network-tools": "networkTools",
-};
+/** airgap-images.sh names -> keys of the stack's `images` config (one table, also read by .ci/consumer-test.sh). */
+const IMAGE_KEYS: Record<string, string> = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", ".ci", "e2e", "image-keys.json"), "utf8"));
 
 function need(name: string): string {
     const value = process.env[name];

@@ -552,6 +552,8 @@ describe("buildHubValues: exposure", () => {
         const values = await exposed({ type: "letsencrypt", contactEmail: "ops@example.com" });
         expect(values.proxy.service.type).toBe("LoadBalancer");
         expect(values.proxy.https).toEqual({ enabled: true, type: "letsencrypt", hosts: ["hub.example.com"], letsencrypt: { contactEmail: "ops@example.com" } });
+        // Nothing calls home from the proxy pod: no version check, no usage data.
+        expect(values.proxy.traefik.extraStaticConfig.global).toEqual({ checkNewVersion: false, sendAnonymousUsage: false });
         expect(validateZ2jhValues(values)).toEqual([]);
         await expect(exposed({ type: "letsencrypt", contactEmail: undefined })).rejects.toThrow(/hub\.exposure\.contactEmail: is required when hub\.exposure\.type is letsencrypt/);
     });
