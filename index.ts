@@ -9,6 +9,15 @@ export const registryUrl = outputs.registryUrl;
 export const namespace = outputs.namespace;
 /** Only on AWS; a secret. */
 export const kubeconfig = outputs.kubeconfig;
+// The cluster's facts for team stacks (StackReference names: components/cluster/clusterStack.ts).
+/** Kubernetes minor version of the cluster, when known. */
+export const kubernetesVersion = outputs.kubernetesVersion;
+/** How the nodes carry the node-purpose labels (require, prefer, ignore). */
+export const matchNodePurpose = outputs.matchNodePurpose;
+/** The GPU pools: [{name, gpusPerNode, maxSize}]. */
+export const gpuPools = outputs.gpuPools;
+/** StorageClass of users' homes, when the stack names one. */
+export const homeStorageClass = outputs.homeStorageClass;
 /** Only for the in-cluster registry: the CA the nodes' container runtime must trust. */
 export const registryCaCert = outputs.registryCaCert;
 /** Only for the in-cluster registry: containerd's hosts.toml for it. */

@@ -10,28 +10,43 @@
 #     2. a program in a temporary directory installs the tarball, @pulumi/pulumi, typescript,
 #        @types/node and ts-node with npm: the package loads, one copy of @pulumi/pulumi, the
 #        pinned @pulumi/kubernetes;
-#     3. tsc --strict --noEmit there, against the installed declarations, of: that program
-#        (.ci/consumer/), settings the types must refuse (@ts-expect-error), examples/team-platform,
-#        and every ```ts / ```typescript snippet of README.md (an error names its README line);
-#     4. both programs run under Pulumi mocks from the installed package: namespace, hub Release,
-#        values, hooks and image as declared (.ci/consumer/mocks.ts); the example builds its image
-#        from the images/notebook installed with the package, with the repository's context digest;
+#     3. tsc --strict --noEmit there, against the installed declarations, of: the team program
+#        (.ci/consumer/), the cluster stack program (.ci/consumer/cluster/), settings the types must
+#        refuse (@ts-expect-error), examples/team-platform, and every ```ts / ```typescript snippet
+#        of README.md (an error names its README line);
+#     4. the programs run under Pulumi mocks from the installed package (.ci/consumer/mocks.ts): the
+#        team program on a cluster stack whose outputs the mocks answer (provider from the
+#        referenced kubeconfig, the cluster's facts in its config, namespace, hub Release, values,
+#        hooks; a stack without a kubeconfig output refused), the cluster stack program (its
+#        outputs, no resource), and the example, whose image is built from the images/notebook
+#        installed with the package, with the repository's context digest;
 #     5. the component provider for other languages, from the installed package: the schema Pulumi's
 #        analyzer derives from the packed declarations (ds-platform:index:Platform, its inputs and
 #        outputs), and provider/pulumi-resource-ds-platform starts and prints its port.
 #
 #   bash .ci/consumer-test.sh deploy   (a step of .ci/e2e.sh, on its cluster and engine)
-#     the same pack and install, then the program deploys a small team platform of its own with
-#     `pulumi up` into its own namespace (kubernetes resources only: external registry, prebuilt
-#     image, the chart's secrets, one small profile, no pre-puller or user-scheduler), its hub
-#     answers /hub/api through a port-forward of proxy-public, `pulumi destroy` removes it all.
+#     the same pack and install, then two stacks on one backend, as a cluster stack and a team stack
+#     are split (README, "A cluster stack and team stacks"): the cluster stack (cluster/, no
+#     resource) exports the cluster's kubeconfig (`kubectl config view --minify --flatten`, a secret)
+#     and facts: the API server's Kubernetes minor, the GPU pools of the nodes labelled
+#     ds-platform.io/gpu-pool, CONSUMER_MATCH_NODE_PURPOSE (default prefer), CONSUMER_STORAGE_CLASS
+#     and CONSUMER_REGISTRY. The team program deploys a small platform of its own with `pulumi up`
+#     into its own namespace (kubernetes resources only: the cluster's registry as an external one,
+#     prebuilt image, the chart's secrets, one small profile, no pre-puller or user-scheduler),
+#     reading the cluster stack through a StackReference (organization/ds-platform-consumer-cluster/
+#     cluster), deployed first; every team pulumi command runs with KUBECONFIG pointing nowhere, so
+#     only the referenced kubeconfig reaches the cluster (a reference that cannot be used fails the
+#     team's `pulumi up`, with the program's ClusterStackError shown); the facts the platform was
+#     configured with must be the cluster stack's. Its hub answers /hub/api through a port-forward
+#     of proxy-public; `pulumi destroy` removes the team platform, then the cluster stack.
 #     Env: KUBECONFIG (required), CONSUMER_NOTEBOOK_IMAGE (the notebook image by digest) and
 #     CONSUMER_REGISTRY (where the nodes pull it, anonymously) required; CONSUMER_HUB_CHART (z2jh
 #     4.4.0: a repository URL or a local .tgz; default https://hub.jupyter.org/helm-chart/),
 #     CONSUMER_IMAGES_JSON (mirrored images as .ci/e2e/airgap-images.sh --out writes them),
-#     CONSUMER_NAMESPACE (default ds-consumer), CONSUMER_STORAGE_CLASS, KUBECTL (default kubectl),
-#     PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE (default: a file backend in the temporary
-#     directory and a random passphrase). pulumi must be on PATH with the kubernetes plugin.
+#     CONSUMER_NAMESPACE (default ds-consumer), CONSUMER_STORAGE_CLASS, CONSUMER_MATCH_NODE_PURPOSE,
+#     KUBECTL (default kubectl), PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE (default: a file
+#     backend in the temporary directory and a random passphrase; both stacks use them). pulumi must
+#     be on PATH with the kubernetes plugin.
 #
 #   bash .ci/consumer-test.sh preview-yaml   (no cluster; the engine of .ci/engine with its YAML host)
 #     the same pack; a Pulumi YAML program (.ci/consumer/yaml/Pulumi.yaml) installs the tarball and
@@ -45,7 +60,8 @@
 #     (CONSUMER_HUB_CHART: give a local .tgz where the chart repository cannot be reached).
 #
 #   bash .ci/consumer-test.sh deploy-yaml   (a step of .ci/e2e.sh, on its cluster and engine)
-#     deploy, from that YAML program: pulumi up, its hub answers, pulumi destroy, nothing left.
+#     deploy, from that YAML program, on the cluster of KUBECONFIG (no cluster stack): pulumi up,
+#     its hub answers, pulumi destroy, nothing left.
 #     Env: as deploy; CONSUMER_STORAGE_CLASS is required (the YAML program cannot leave it out).
 #
 # Env for every mode: CONSUMER_LOG_DIR (keep the logs: npm, tsc, pulumi). Needs node and npm, and the
@@ -74,11 +90,18 @@ mkdir -p "$LOGS" "$WORK/pack"
 KUBECTL=${KUBECTL:-kubectl}
 if [ "$PROGRAM" = yaml ]; then NS=${CONSUMER_NAMESPACE:-ds-consumer-yaml}; else NS=${CONSUMER_NAMESPACE:-ds-consumer}; fi
 STACK=consumer
+# deploy: the cluster stack the team stack references, fully qualified as a local backend needs it.
+CLUSTER_STACK=organization/ds-platform-consumer-cluster/cluster
+# deploy: every pulumi command runs with KUBECONFIG here (no such file), so that the team platform
+# reaches the cluster only through the kubeconfig it reads from the cluster stack.
+NO_KUBECONFIG=$WORK/no-kubeconfig
 UP_SECS=900
 HUB_READY_SECS=180
 DESTROY_SECS=600
 STACK_CREATED=""
 DESTROYED=""
+CLUSTER_CREATED=""
+CLUSTER_DESTROYED=""
 PF_PID=""
 PROVIDER_PID=""
 DEPLOYS=""
@@ -92,10 +115,19 @@ stop_port_forward() {
 }
 
 # consumer_pulumi SECONDS COMMAND...: pulumi in the program's directory, on its stack, bounded.
+# In TypeScript, the team program reaches the cluster only through the cluster stack's kubeconfig.
 consumer_pulumi() {
+  local secs=$1 kubeconfig=${KUBECONFIG:-}
+  shift
+  [ "$PROGRAM" = yaml ] || kubeconfig=$NO_KUBECONFIG
+  (cd "$CONSUMER" && KUBECONFIG=$kubeconfig timeout "$secs" pulumi "$@" --stack "$STACK" --non-interactive --color never)
+}
+
+# cluster_pulumi SECONDS COMMAND...: pulumi in the cluster stack program's directory, on its stack.
+cluster_pulumi() {
   local secs=$1
   shift
-  (cd "$CONSUMER" && timeout "$secs" pulumi "$@" --stack "$STACK" --non-interactive --color never)
+  (cd "$CONSUMER/cluster" && KUBECONFIG=$NO_KUBECONFIG timeout "$secs" pulumi "$@" --stack "$CLUSTER_STACK" --non-interactive --color never)
 }
 
 # shellcheck disable=SC2317 # run by the EXIT trap
@@ -106,8 +138,13 @@ cleanup() {
     wait "$PROVIDER_PID" 2>/dev/null
   fi
   if [ -n "$DEPLOYS" ] && [ -n "$STACK_CREATED" ] && [ -z "$DESTROYED" ]; then
-    # A run that stopped half-way still takes its platform off the cluster.
+    # A run that stopped half-way still takes its platform off the cluster, before the cluster stack.
     consumer_pulumi "$DESTROY_SECS" destroy --yes --skip-preview >"$LOGS/destroy-cleanup.log" 2>&1 || true
+  fi
+  if [ -n "$CLUSTER_CREATED" ] && [ -z "$CLUSTER_DESTROYED" ]; then
+    if cluster_pulumi 120 destroy --yes --skip-preview >>"$LOGS/destroy-cleanup.log" 2>&1; then
+      cluster_pulumi 60 stack rm --yes >>"$LOGS/destroy-cleanup.log" 2>&1
+    fi
   fi
   rm -rf "$WORK" "$CONSUMER"
 }
@@ -328,8 +365,9 @@ if [ "$PROGRAM" = yaml ]; then
   cp "$ROOT/.ci/consumer/yaml/Pulumi.yaml" "$CONSUMER/"
 else
   cp "$ROOT"/.ci/consumer/{Pulumi.yaml,tsconfig.json,index.ts,program.ts,api.ts,mocks.ts} "$CONSUMER/"
-  mkdir -p "$CONSUMER/example"
+  mkdir -p "$CONSUMER/example" "$CONSUMER/cluster"
   cp "$ROOT"/examples/team-platform/{index.ts,program.ts} "$CONSUMER/example/"
+  cp "$ROOT"/.ci/consumer/cluster/{Pulumi.yaml,index.ts} "$CONSUMER/cluster/"
 fi
 
 if [ "$MODE" = check ]; then
@@ -360,7 +398,8 @@ if [ "$MODE" = check ]; then
       head -n 20 <<<"$found" | sed 's/^/  | /'
     fi
   }
-  group '(index|program)\.ts' "the consumer program (.ci/consumer/program.ts) imports DataSciencePlatform and its types from \"ds-platform\""
+  group '(index|program)\.ts' "the consumer program (.ci/consumer/program.ts) imports DataSciencePlatform, clusterFromStack and their types from \"ds-platform\""
+  group 'cluster/' "the cluster stack program (.ci/consumer/cluster/index.ts): clusterStackOutputs and parseClusterFacts"
   group 'api\.ts' "the other exports (parsePlatformConfig, buildHubValues, GpuNodePool, SparkHistoryServer, ...), and $(grep -cE '^\s*// @ts-expect-error' "$CONSUMER/api.ts") invalid settings refused by the types"
   group 'example/' "examples/team-platform, as copied into another program"
   group 'mocks\.ts' "the mocks runner"
@@ -372,13 +411,13 @@ if [ "$MODE" = check ]; then
     fail "tsc --strict --noEmit: README.md snippets: $(wc -l <<<"$found") errors"
     head -n 20 <<<"$found" | sed 's/^/  | /'
   fi
-  other=$(grep -vE '^(index|program|api|mocks)\.ts|^(example|readme)/' <<<"$errors")
+  other=$(grep -vE '^(index|program|api|mocks)\.ts|^(example|readme|cluster)/' <<<"$errors")
   [ -z "$other" ] || { fail "tsc --strict --noEmit: errors elsewhere"; head -n 20 <<<"$other" | sed 's/^/  | /'; }
 
   # -------------------------------------------------------------------------
   note "the programs under Pulumi mocks, from the installed package"
   CONTEXT_DIGEST=$(cd "$CONSUMER" && node -e 'console.log(require("ds-platform").contextDigest(process.argv[1]))' "$ROOT/images/notebook" 2>>"$LOGS/require.log")
-  for program in team example; do
+  for program in team cluster example; do
     t0=$(now)
     (cd "$CONSUMER" && CONSUMER_REPO_HOOK="$ROOT/components/hub/python/user_isolation.py" CONSUMER_CONTEXT_DIGEST="$CONTEXT_DIGEST" \
       node_modules/.bin/ts-node --transpile-only mocks.ts "$program") >"$LOGS/mocks-$program.log" 2>&1
@@ -482,12 +521,63 @@ if [ -n "${CONSUMER_IMAGES_JSON:-}" ]; then
     { fail "the mirrored images could not be read from $CONSUMER_IMAGES_JSON: $(grep -m1 Error "$LOGS/images.log")"; finish; }
   mapfile -t images <"$WORK/images"
 fi
+
+if [ "$MODE" = deploy ]; then
+  # The cluster stack states what the cluster is, read from the cluster itself: the current
+  # context's kubeconfig, self-contained; the API server's minor; the GPU pools of the labelled
+  # nodes (their fewest allocatable GPUs, their count); and where the nodes pull from and homes are
+  # stored.
+  "$KUBECTL" config view --raw --minify --flatten >"$WORK/cluster.kubeconfig" 2>"$LOGS/cluster-facts.log"
+  context=$("$KUBECTL" config current-context 2>>"$LOGS/cluster-facts.log")
+  k8s_version=$("$KUBECTL" version -o json 2>>"$LOGS/cluster-facts.log" | node -e '
+    const v = JSON.parse(require("fs").readFileSync(0, "utf8")).serverVersion;
+    console.log(`${v.major}.${v.minor.replace(/[^0-9]/g, "")}`);' 2>>"$LOGS/cluster-facts.log")
+  gpu_pools=$("$KUBECTL" get nodes -l ds-platform.io/gpu-pool -o json 2>>"$LOGS/cluster-facts.log" | node -e '
+    const pools = new Map();
+    for (const n of JSON.parse(require("fs").readFileSync(0, "utf8")).items) {
+      const name = n.metadata.labels["ds-platform.io/gpu-pool"];
+      const gpus = Number((n.status.allocatable || {})["nvidia.com/gpu"] || 0);
+      const p = pools.get(name) || { name, gpusPerNode: gpus, maxSize: 0 };
+      pools.set(name, { name, gpusPerNode: Math.min(p.gpusPerNode, gpus), maxSize: p.maxSize + 1 });
+    }
+    console.log(JSON.stringify([...pools.values()].filter((p) => p.gpusPerNode > 0)));' 2>>"$LOGS/cluster-facts.log")
+  if [ ! -s "$WORK/cluster.kubeconfig" ] || [ -z "$k8s_version" ] || [ -z "$gpu_pools" ]; then
+    fail "the cluster's kubeconfig, Kubernetes version or GPU pools could not be read"
+    tail_log "$LOGS/cluster-facts.log" 10
+    finish
+  fi
+  configure_cluster() {
+    cluster_pulumi 60 config set --secret kubeconfig <"$WORK/cluster.kubeconfig" &&
+      cluster_pulumi 60 config set kubernetesVersion "$k8s_version" &&
+      cluster_pulumi 60 config set matchNodePurpose "${CONSUMER_MATCH_NODE_PURPOSE:-prefer}" &&
+      cluster_pulumi 60 config set gpuPools "$gpu_pools" &&
+      cluster_pulumi 60 config set registryUrl "$CONSUMER_REGISTRY" &&
+      { [ -z "${CONSUMER_STORAGE_CLASS:-}" ] || cluster_pulumi 60 config set homeStorageClass "$CONSUMER_STORAGE_CLASS"; }
+  }
+  if (cd "$CONSUMER/cluster" && timeout 60 pulumi stack init "$CLUSTER_STACK" --secrets-provider passphrase --non-interactive) >"$LOGS/cluster-config.log" 2>&1; then
+    CLUSTER_CREATED=1
+  fi
+  if [ -n "$CLUSTER_CREATED" ] && configure_cluster >>"$LOGS/cluster-config.log" 2>&1; then
+    pass "cluster stack $CLUSTER_STACK: the kubeconfig of context ${context:-?} (secret), Kubernetes $k8s_version, GPU pools $gpu_pools, matchNodePurpose ${CONSUMER_MATCH_NODE_PURPOSE:-prefer}, registry $CONSUMER_REGISTRY, home class ${CONSUMER_STORAGE_CLASS:-none}"
+  else
+    fail "the cluster stack could not be created and configured"
+    tail_log "$LOGS/cluster-config.log" 10
+    finish
+  fi
+fi
+
+# The TypeScript program takes the registry and the home class from the cluster stack; the YAML
+# program from its config.
 configure() {
-  consumer_pulumi 60 config set namespace "$NS" &&
+  if [ "$PROGRAM" = yaml ]; then
     consumer_pulumi 60 config set registry "$CONSUMER_REGISTRY" &&
+      { [ -z "${CONSUMER_STORAGE_CLASS:-}" ] || consumer_pulumi 60 config set storageClass "$CONSUMER_STORAGE_CLASS"; } || return 1
+  else
+    consumer_pulumi 60 config set clusterStack "$CLUSTER_STACK" || return 1
+  fi
+  consumer_pulumi 60 config set namespace "$NS" &&
     consumer_pulumi 60 config set notebookImage "$CONSUMER_NOTEBOOK_IMAGE" &&
     consumer_pulumi 60 config set hubChart "${CONSUMER_HUB_CHART:-https://hub.jupyter.org/helm-chart/}" &&
-    { [ -z "${CONSUMER_STORAGE_CLASS:-}" ] || consumer_pulumi 60 config set storageClass "$CONSUMER_STORAGE_CLASS"; } &&
     consumer_pulumi 60 config set --secret hubPassword "$USER_PASSWORD" &&
     consumer_pulumi 60 config set --secret hubAdminPassword "$ADMIN_PASSWORD" || return 1
   local image
@@ -499,7 +589,8 @@ if (cd "$CONSUMER" && timeout 60 pulumi stack init "$STACK" --secrets-provider p
   STACK_CREATED=1
 fi
 if [ -n "$STACK_CREATED" ] && configure >>"$LOGS/config.log" 2>&1; then
-  pass "stack $STACK of the program: image $CONSUMER_NOTEBOOK_IMAGE, registry $CONSUMER_REGISTRY, ${#images[@]} mirrored images, secrets set with pulumi config set --secret"
+  if [ "$PROGRAM" = yaml ]; then from="registry $CONSUMER_REGISTRY"; else from="cluster stack $CLUSTER_STACK"; fi
+  pass "stack $STACK of the program: $from, image $CONSUMER_NOTEBOOK_IMAGE, ${#images[@]} mirrored images, secrets set with pulumi config set --secret"
 else
   fail "the program's stack could not be created and configured"
   tail_log "$LOGS/config.log" 10
@@ -568,12 +659,34 @@ if [ "$MODE" = preview-yaml ]; then
   finish
 fi
 
+if [ "$MODE" = deploy ]; then
+  # The cluster stack first: until it is deployed, it has no outputs to read.
+  t0=$(now)
+  if cluster_pulumi 300 up --yes --skip-preview >"$LOGS/cluster-up.log" 2>&1 &&
+    cluster_pulumi 60 stack output --json >"$WORK/cluster-outputs.json" 2>>"$LOGS/cluster-up.log"; then
+    shown=$(json "$WORK/cluster-outputs.json" 'Object.keys(d).join(", ")')
+    if [ "$(json "$WORK/cluster-outputs.json" 'd.kubeconfig')" = "[secret]" ]; then
+      pass "pulumi up of the cluster stack (no resources) in $(since "$t0") s; its outputs: $shown, the kubeconfig a secret"
+    else
+      fail "the cluster stack's kubeconfig output is missing or not a secret (outputs: $shown)"
+    fi
+  else
+    fail "pulumi up of the cluster stack failed after $(since "$t0") s"
+    tail_log "$LOGS/cluster-up.log"
+    finish
+  fi
+fi
+
 t0=$(now)
 if consumer_pulumi "$UP_SECS" up --yes --skip-preview >"$LOGS/up.log" 2>&1; then
-  pass "pulumi up of $TEAM from the installed package in $(since "$t0") s ($(resource_counts "$LOGS/up.log"))"
+  if [ "$PROGRAM" = yaml ]; then through=""; else through=", through the cluster stack's kubeconfig alone (KUBECONFIG pointing at no file)"; fi
+  pass "pulumi up of $TEAM from the installed package$through in $(since "$t0") s ($(resource_counts "$LOGS/up.log"))"
 else
   fail "pulumi up of $TEAM failed after $(since "$t0") s"
-  if grep -qE 'error:' "$LOGS/up.log"; then
+  if grep -q '^Diagnostics:' "$LOGS/up.log"; then
+    # The engine's and the program's errors (a ClusterStackError says why the reference cannot be used).
+    sed -n '/^Diagnostics:/,/^Resources:/p' "$LOGS/up.log" | grep -vE '^(Diagnostics|Resources):|^ *$|^ +at ' | head -n 20 | sed 's/^/  | /'
+  elif grep -qE 'error:' "$LOGS/up.log"; then
     grep -E 'error:' "$LOGS/up.log" | sort -u | head -n 15 | sed 's/^/  | /'
   else
     tail_log "$LOGS/up.log"
@@ -585,6 +698,32 @@ if [ "$out_ns" = "$NS" ]; then
   pass "stack output namespace: $out_ns"
 else
   fail "stack output namespace is '$out_ns', expected $NS"
+fi
+# The facts the team platform was configured with are the cluster stack's, read through the reference.
+if [ "$MODE" = deploy ]; then
+  if consumer_pulumi 60 stack output --json >"$WORK/team-outputs.json" 2>>"$LOGS/config.log"; then
+    agreed=$(node -e '
+      const fs = require("fs");
+      const [cluster, team] = process.argv.slice(1, 3).map((f) => JSON.parse(fs.readFileSync(f, "utf8")));
+      // Compared with their keys sorted: the engine keeps no key order.
+      const canon = (v) => JSON.stringify(v, (k, x) => (x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x));
+      const bad = [];
+      if (team.clusterStack !== process.argv[3]) bad.push(`clusterStack ${team.clusterStack}`);
+      const facts = Object.keys(cluster).filter((k) => k !== "kubeconfig");
+      for (const k of facts) {
+        if (canon(cluster[k]) !== canon((team.clusterFacts || {})[k])) bad.push(`${k}: cluster ${JSON.stringify(cluster[k])}, team ${JSON.stringify((team.clusterFacts || {})[k])}`);
+      }
+      if (bad.length > 0) { console.error(bad.join("; ")); process.exit(1); }
+      console.log(facts.map((k) => `${k} ${JSON.stringify(cluster[k])}`).join(", "));' \
+      "$WORK/cluster-outputs.json" "$WORK/team-outputs.json" "$CLUSTER_STACK" 2>"$WORK/facts.err")
+    if [ -n "$agreed" ]; then
+      pass "the team platform was configured with the cluster stack's facts, read through the StackReference: $agreed"
+    else
+      fail "the team platform's facts are not the cluster stack's: $(cat "$WORK/facts.err")"
+    fi
+  else
+    fail "the team stack's outputs could not be read"
+  fi
 fi
 
 # The hub answers GET /hub/api through a port-forward of proxy-public (as .ci/e2e.sh waits for it).
@@ -645,5 +784,18 @@ if [ "$remaining" = 0 ] && [ -n "$gone" ]; then
   consumer_pulumi 60 stack rm --yes >>"$LOGS/destroy.log" 2>&1 || true
 else
   fail "left after destroy: ${remaining:-?} resources in the stack; in the cluster: $(leftovers | tr '\n' ' ')"
+fi
+
+# The cluster stack last, once no team stack builds on it.
+if [ "$MODE" = deploy ] && [ -n "$DESTROYED" ]; then
+  t0=$(now)
+  if cluster_pulumi 120 destroy --yes --skip-preview >"$LOGS/cluster-destroy.log" 2>&1 &&
+    cluster_pulumi 60 stack rm --yes >>"$LOGS/cluster-destroy.log" 2>&1; then
+    CLUSTER_DESTROYED=1
+    pass "the cluster stack destroyed and removed after the team's, in $(since "$t0") s"
+  else
+    fail "the cluster stack could not be destroyed and removed"
+    tail_log "$LOGS/cluster-destroy.log"
+  fi
 fi
 finish

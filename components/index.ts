@@ -1,6 +1,7 @@
 /** The package's public surface: the platform and every component, for reuse in other Pulumi programs. */
 export { DataSciencePlatform, DataSciencePlatformArgs, PlatformAws, PlatformSecrets } from "./platform";
 export * from "./config/config";
+export * from "./cluster/clusterStack";
 export * from "./gpu/gpuNodePool";
 export * from "./registry/registry";
 export * from "./image/notebookImage";

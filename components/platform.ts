@@ -19,6 +19,7 @@ import { GpuPlacement } from "./gpu/placement";
 import { JupyterHub } from "./hub/jupyterHub";
 import { ModelService } from "./model/modelService";
 import { clusterKubernetesVersion, userSchedulerPin } from "./cluster/kubernetesVersions";
+import { ClusterStackOutputsArgs } from "./cluster/clusterStack";
 import { NotebookImage } from "./image/notebookImage";
 import { REGISTRY_PORT, Registry } from "./registry/registry";
 import { gpuPoolNameOf } from "./shared/gpuPool";
@@ -151,6 +152,11 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
     public readonly models: Record<string, ModelService>;
     /** On EKS: the provider, cluster, add-ons, data bucket and its roles. */
     public readonly aws?: PlatformAws;
+    /**
+     * What team platforms on this cluster must agree with, and its kubeconfig when the platform
+     * created the cluster: the cluster stack's outputs (`clusterStackOutputs`, components/cluster/clusterStack.ts).
+     */
+    public readonly clusterFacts: ClusterStackOutputsArgs;
 
     constructor(name: string, args: DataSciencePlatformArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         const { secrets = {}, projectRoot, kubernetesProvider, ...raw } = args;
@@ -334,6 +340,14 @@ export class DataSciencePlatform extends pulumi.ComponentResource {
             { ...k8sOpts, dependsOn: [this.spark] },
         );
         this.hubUrl = this.hub.url;
+        this.clusterFacts = {
+            kubeconfig: this.kubeconfig,
+            kubernetesVersion: clusterKubernetesVersion(config),
+            matchNodePurpose: config.cluster.matchNodePurpose,
+            gpuPools: config.gpuPools.map(({ name, gpusPerNode, maxSize }) => ({ name, gpusPerNode, maxSize })),
+            homeStorageClass,
+            registryUrl: this.registryUrl,
+        };
 
         this.models = Object.fromEntries(
             config.models.map((model) => [

@@ -2,13 +2,20 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DataSciencePlatform } from "./platform";
 import { readStackConfig } from "./config/stackConfig";
+import { ClusterStackExports, clusterStackOutputs } from "./cluster/clusterStack";
 
-export interface StackOutputs {
+/**
+ * The stack's outputs. Those of `ClusterStackExports` (kubeconfig, kubernetesVersion, matchNodePurpose,
+ * gpuPools, homeStorageClass, registryUrl) are what team stacks read through a StackReference
+ * (`clusterFromStack`), under the names of `CLUSTER_STACK_OUTPUTS`.
+ */
+export interface StackOutputs extends ClusterStackExports {
     hubUrl: pulumi.Output<string>;
     imageRef: pulumi.Output<string>;
     gpuImageRef?: pulumi.Output<string>;
     registryUrl: pulumi.Output<string>;
     namespace: pulumi.Output<string>;
+    /** Only on AWS (the stack created the cluster); a secret. */
     kubeconfig?: pulumi.Output<string>;
     /** CA certificate the nodes must trust to pull from the in-cluster registry. */
     registryCaCert?: pulumi.Output<string>;
@@ -25,12 +32,12 @@ export function stackProgram(opts?: pulumi.ComponentResourceOptions): StackOutpu
     const { config, secrets } = readStackConfig();
     const platform = new DataSciencePlatform(pulumi.getStack(), { ...config, secrets }, opts);
     return {
+        ...clusterStackOutputs(platform.clusterFacts),
         hubUrl: platform.hubUrl,
         imageRef: platform.imageRef,
         gpuImageRef: platform.gpuImageRef,
         registryUrl: platform.registryUrl,
         namespace: platform.namespace,
-        kubeconfig: platform.kubeconfig ? pulumi.secret(platform.kubeconfig) : undefined,
         registryCaCert: platform.registry.caCertPem,
         registryHostsToml: platform.registry.containerdHostsToml,
         modelUrls: Object.fromEntries(Object.entries(platform.models).map(([model, service]) => [model, service.url])),

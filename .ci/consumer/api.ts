@@ -7,13 +7,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
     buildHubValues,
+    CLUSTER_STACK_OUTPUTS,
+    ClusterStackExports,
+    clusterStackOutputs,
     ConfigError,
     contextDigest,
     DataSciencePlatform,
+    DataSciencePlatformArgs,
     GpuNodePool,
     HubValues,
     parsePlatformConfig,
     PlatformConfig,
+    ReferencedCluster,
     SparkHistoryServer,
 } from "ds-platform";
 
@@ -36,6 +41,22 @@ export function pieces(config: PlatformConfig, image: pulumi.Input<string>): { p
     const pools = config.gpuPools.map((pool) => new GpuNodePool(`pool-${pool.name}`, { pool }));
     const history = new SparkHistoryServer("history", { namespace: "analytics", image, uid: 1000, gid: 100, eventLogDir: "file:/var/spark-events" });
     return { placements: pools.map((p) => p.placement.poolName), historyUrl: history.url, digest: contextDigest("images/notebook") };
+}
+
+/** The two sides of a cluster stack: its outputs, and a team's settings merged with its facts. */
+export function clusterStack(kubeconfig: pulumi.Input<string>, cluster: ReferencedCluster): { outputs: ClusterStackExports; names: string[]; args: DataSciencePlatformArgs } {
+    const outputs = clusterStackOutputs({ kubeconfig, kubernetesVersion: "1.35", gpuPools: [{ name: "a10", gpusPerNode: 1, maxSize: 2 }] });
+    const args: DataSciencePlatformArgs = cluster.platformArgs({ cluster: { namespace: "team-a" }, gpuPools: [{ name: "a10" }] });
+    return { outputs, names: Object.keys(CLUSTER_STACK_OUTPUTS), args };
+}
+
+export function refusedOutputs(): ClusterStackExports[] {
+    return [
+        // @ts-expect-error the node-purpose modes are require, prefer and ignore
+        clusterStackOutputs({ matchNodePurpose: "always" }),
+        // @ts-expect-error a GPU pool states its GPUs per node and its size
+        clusterStackOutputs({ gpuPools: [{ name: "a10" }] }),
+    ];
 }
 
 export function refused(): DataSciencePlatform[] {

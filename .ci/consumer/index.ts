@@ -1,8 +1,8 @@
-// The consumer's Pulumi program (.ci/consumer-test.sh deploy runs it with pulumi up).
+// The consumer's Pulumi program (.ci/consumer-test.sh deploy runs it with pulumi up). Async: the
+// cluster stack's outputs are read before the platform is declared.
 import { teamPlatform } from "./program";
 
-const team = teamPlatform();
-
-export const hubUrl = team.hubUrl;
-export const namespace = team.namespace;
-export const imageRef = team.imageRef;
+export = async () => {
+    const team = await teamPlatform();
+    return { hubUrl: team.hubUrl, namespace: team.namespace, imageRef: team.imageRef, clusterStack: team.clusterStack, clusterFacts: team.clusterFacts };
+};

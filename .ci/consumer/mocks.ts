@@ -2,7 +2,9 @@
  * Runs a consumer program under Pulumi mocks, from the installed package, and checks what it
  * declares. One line per check, "ok: ..." or "not ok: ...", which .ci/consumer-test.sh counts.
  *
- *   ts-node --transpile-only mocks.ts team      program.ts, the program the deploy mode deploys
+ *   ts-node --transpile-only mocks.ts team      program.ts, the program the deploy mode deploys, on a
+ *                                               cluster stack the mocks answer the StackReference for
+ *   ts-node --transpile-only mocks.ts cluster   cluster/index.ts, the cluster stack the deploy mode deploys
  *   ts-node --transpile-only mocks.ts example   example/program.ts, a copy of examples/team-platform
  *
  * Env: CONSUMER_REPO_HOOK (the repository's components/hub/python/user_isolation.py, which the
@@ -18,10 +20,14 @@ interface Declared {
     type: string;
     name: string;
     inputs: Record<string, any>;
+    /** The explicit provider's `<urn>::<id>`, if any. */
+    provider?: string;
 }
 
 const mode = process.argv[2];
-const project = mode === "example" ? "team-platform" : "ds-platform-consumer";
+const project = mode === "example" ? "team-platform" : mode === "cluster" ? "ds-platform-consumer-cluster" : "ds-platform-consumer";
+/** The outputs of the stack the team program references (the cluster stack), as the engine would read them. */
+let referenced: { outputs: Record<string, unknown>; secretOutputNames: string[] } = { outputs: {}, secretOutputNames: [] };
 const declared: Declared[] = [];
 const hex = (text: string) => crypto.createHash("sha256").update(text).digest("hex");
 const pem = (label: string, name: string) => `-----BEGIN ${label}-----\n${hex(name)}\n-----END ${label}-----\n`;
@@ -46,6 +52,8 @@ function computed(a: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
             return { certPem: pem("CERTIFICATE", a.name) };
         case "tls:index/certRequest:CertRequest":
             return { certRequestPem: pem("CERTIFICATE REQUEST", a.name) };
+        case "pulumi:pulumi:StackReference":
+            return referenced;
         default:
             return {};
     }
@@ -54,7 +62,7 @@ function computed(a: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
 pulumi.runtime.setMocks(
     {
         newResource: (a) => {
-            declared.push({ type: a.type, name: a.name, inputs: a.inputs });
+            declared.push({ type: a.type, name: a.name, inputs: a.inputs, provider: a.provider });
             return { id: `${a.name}-id`, state: { ...a.inputs, ...computed(a) } };
         },
         call: (a) => a.inputs,
@@ -134,10 +142,11 @@ async function team(): Promise<void> {
     const hubMirror = mirror("jupyterhub/k8s-hub", "d");
     // The keys .ci/e2e/airgap-images.sh mirrors, as the deploy mode sets them.
     const mirrored = { hub: hubMirror, proxy: mirror("jupyterhub/configurable-http-proxy", "e"), userScheduler: mirror("kube-scheduler", "f"), pause: mirror("pause", "1"), networkTools: mirror("jupyterhub/k8s-network-tools", "2") };
+    const clusterStack = "organization/ds-platform-consumer-cluster/cluster";
     pulumi.runtime.setAllConfig(
         {
+            [`${project}:clusterStack`]: clusterStack,
             [`${project}:namespace`]: "team-mocks",
-            [`${project}:registry`]: "registry.example.com:5000",
             [`${project}:notebookImage`]: image,
             [`${project}:hubChart`]: "https://hub.jupyter.org/helm-chart/",
             [`${project}:images`]: JSON.stringify(mirrored),
@@ -148,11 +157,52 @@ async function team(): Promise<void> {
     );
     // Loaded only now: the package (and the program) must load from node_modules.
     const { teamPlatform } = await import("./program");
-    const { joinChartImage } = await import("ds-platform");
-    const out = teamPlatform();
+    const { joinChartImage, ClusterStackError } = await import("ds-platform");
+
+    // A cluster stack that was never deployed: no outputs, and nothing of the platform declared.
+    const failed = await teamPlatform().then(
+        () => undefined,
+        (e: Error) => e,
+    );
+    check(
+        failed instanceof ClusterStackError && failed.message.includes(`the cluster stack ${clusterStack}`) && failed.message.includes("it has no output kubeconfig"),
+        "without the cluster stack's kubeconfig output the program stops with ClusterStackError naming the stack",
+        failed?.message ?? "no error",
+    );
     await settle();
+    check(ofType("pulumi:providers:kubernetes").length === 0 && ofType("ds-platform:index:DataSciencePlatform").length === 0, "and declares no provider and no platform");
+
+    const kubeconfig = "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://cluster.example.com:6443'}}]\n";
+    const facts = {
+        kubernetesVersion: "1.35",
+        matchNodePurpose: "require",
+        gpuPools: [{ name: "ci-gpu", gpusPerNode: 2, maxSize: 1 }],
+        homeStorageClass: "standard",
+        registryUrl: "registry.example.com:5000",
+    };
+    referenced = { outputs: { kubeconfig, ...facts }, secretOutputNames: ["kubeconfig"] };
+    declared.length = 0;
+    const out = await teamPlatform();
+    await settle();
+    const references = ofType("pulumi:pulumi:StackReference").map((r) => r.inputs.name);
+    check(references.length === 1 && references[0] === clusterStack, `one StackReference, to ${clusterStack}`, references);
+    const providers = ofType("pulumi:providers:kubernetes");
+    check(
+        providers.length === 1 && providers[0].name === "team-k8s" && plain(providers[0].inputs.kubeconfig) === kubeconfig && providers[0].inputs.kubeconfig !== kubeconfig,
+        "one Kubernetes provider, built from the referenced kubeconfig, which stays a secret",
+        providers.map((p) => ({ name: p.name, kubeconfig: typeof p.inputs.kubeconfig })),
+    );
+    const strays = declared.filter((r) => r.type.startsWith("kubernetes:") && !r.provider?.includes("pulumi:providers:kubernetes::team-k8s"));
+    check(strays.length === 0, "every Kubernetes object goes through that provider", strays.map((r) => `${r.type} ${r.name}`));
+    check(JSON.stringify(out.clusterFacts) === JSON.stringify(facts), "the platform's configuration holds the referenced cluster's facts", out.clusterFacts);
     const release = checkHub("team-mocks");
     check(release.repositoryOpts?.repo === "https://hub.jupyter.org/helm-chart/", "the Release takes the chart from the configured repository", release.repositoryOpts);
+    check(release.values?.singleuser?.storage?.dynamic?.storageClass === "standard", "homes use the cluster's home StorageClass", release.values?.singleuser?.storage?.dynamic);
+    check(
+        JSON.stringify(release.values?.scheduling?.corePods) === JSON.stringify({ nodeAffinity: { matchNodePurpose: "require" } }),
+        "hub pods follow the cluster's node-purpose mode",
+        release.values?.scheduling?.corePods,
+    );
     const single = release.values?.singleuser?.image;
     check(single !== undefined && joinChartImage(single) === image, "KubeSpawner runs the prebuilt image by digest", single);
     const hubImage = release.values?.hub?.image;
@@ -162,12 +212,56 @@ async function team(): Promise<void> {
         "the mirrored hub and proxy images from the typed images config",
         { hubImage, proxyImage },
     );
-    const custom = declared.filter((r) => !r.type.startsWith("ds-platform:") && r.type !== "pulumi:pulumi:Stack");
+    const custom = declared.filter((r) => !r.type.startsWith("ds-platform:") && r.type !== "pulumi:pulumi:Stack" && r.type !== "pulumi:pulumi:StackReference");
     const others = [...new Set(custom.map((r) => r.type).filter((t) => !t.startsWith("kubernetes:") && t !== "pulumi:providers:kubernetes"))];
     check(custom.length > 0 && others.length === 0, `only Kubernetes resources (${custom.length}), so the kubernetes plugin alone deploys it`, others);
     check(ofType("docker-build:index:Image").length === 0, "no image build (image.prebuilt)");
     check((await valueOf(out.imageRef)) === image, "output imageRef is the prebuilt image", await valueOf(out.imageRef));
     check((await valueOf(out.hubUrl)) === "http://localhost:8080", "output hubUrl is the port-forward address", await valueOf(out.hubUrl));
+}
+
+async function cluster(): Promise<void> {
+    const kubeconfig = "apiVersion: v1\nkind: Config\n";
+    const facts = { kubernetesVersion: "1.35", matchNodePurpose: "prefer", gpuPools: [{ name: "ci-gpu", gpusPerNode: 2, maxSize: 1 }], homeStorageClass: "standard", registryUrl: "127.0.0.1:5000" };
+    const configure = (overrides: Record<string, string> = {}) =>
+        pulumi.runtime.setAllConfig(
+            {
+                [`${project}:kubeconfig`]: kubeconfig,
+                [`${project}:kubernetesVersion`]: facts.kubernetesVersion,
+                [`${project}:matchNodePurpose`]: facts.matchNodePurpose,
+                [`${project}:gpuPools`]: JSON.stringify(facts.gpuPools),
+                [`${project}:homeStorageClass`]: facts.homeStorageClass,
+                [`${project}:registryUrl`]: facts.registryUrl,
+                ...overrides,
+            },
+            [`${project}:kubeconfig`],
+        );
+    configure();
+    const { CLUSTER_STACK_OUTPUT_NAMES, ConfigError } = await import("ds-platform");
+    const program = require.resolve("./cluster/index");
+    // The program's module.exports are its stack outputs.
+    const exported: Record<string, pulumi.Output<unknown>> = (await import("./cluster/index")).default;
+    await settle();
+    const names = Object.keys(exported);
+    check(
+        names.length === CLUSTER_STACK_OUTPUT_NAMES.length && CLUSTER_STACK_OUTPUT_NAMES.every((n: string) => names.includes(n)),
+        `the program exports every cluster stack output: ${CLUSTER_STACK_OUTPUT_NAMES.join(", ")}`,
+        names,
+    );
+    check((await valueOf(exported.kubeconfig)) === kubeconfig && (await pulumi.isSecret(exported.kubeconfig)), "kubeconfig is the configured one, a secret");
+    const values = Object.fromEntries(await Promise.all(Object.keys(facts).map(async (k) => [k, await valueOf(exported[k])] as const)));
+    check(JSON.stringify(values) === JSON.stringify(facts), "the facts are the configured ones", values);
+    const resources = declared.filter((r) => r.type !== "pulumi:pulumi:Stack");
+    check(resources.length === 0, "no resource declared: pulumi up needs no cluster and no plugin", resources.map((r) => r.type));
+    delete require.cache[program];
+    configure({ [`${project}:kubernetesVersion`]: "1.20" });
+    let refused: unknown;
+    try {
+        await import("./cluster/index");
+    } catch (e) {
+        refused = e;
+    }
+    check(refused instanceof ConfigError && /kubernetesVersion/.test((refused as Error).message), "a fact no team stack would accept fails the cluster stack's own run (kubernetesVersion 1.20)", String(refused));
 }
 
 async function example(): Promise<void> {
@@ -193,7 +287,8 @@ async function example(): Promise<void> {
     check(/^localhost:30501\/team-a\/notebook@sha256:[a-f0-9]{64}$/.test(await valueOf(out.imageRef)), "output imageRef is the built image by digest", await valueOf(out.imageRef));
 }
 
-(mode === "team" ? team() : mode === "example" ? example() : Promise.reject(new Error(`usage: mocks.ts team|example (got ${mode})`)))
+const run: Record<string, () => Promise<void>> = { team, cluster, example };
+(run[mode] ? run[mode]() : Promise.reject(new Error(`usage: mocks.ts team|cluster|example (got ${mode})`)))
     .then(() => process.exit(failures > 0 ? 1 : 0))
     .catch((e) => {
         console.log(`not ok: the ${mode} program under mocks threw: ${(e as Error).stack ?? e}`);

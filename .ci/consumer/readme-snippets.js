@@ -1,6 +1,7 @@
 // Writes every ```ts / ```typescript block of a Markdown file to OUT/readme-<line>.ts, each a
-// module of its own, padded with blank lines so that a compiler error's line number is the line in
-// the Markdown file. Prints the files written, one a line.
+// module of its own (a block without import or export gets `export {};`, which would clash with an
+// `export =`), padded with blank lines so that a compiler error's line number is the line in the
+// Markdown file. Prints the files written, one a line.
 //   node readme-snippets.js README.md OUT
 "use strict";
 const fs = require("fs");
@@ -23,7 +24,8 @@ lines.forEach((line, i) => {
     } else if (fence && fence[2].startsWith(open.marker) && line.trim() === fence[2]) {
         if (open.typescript) {
             const file = path.join(out, `readme-${open.first}.ts`);
-            fs.writeFileSync(file, "\n".repeat(open.first - 1) + open.code.join("\n") + "\nexport {};\n");
+            const isModule = open.code.some((l) => /^(import|export)\b/.test(l));
+            fs.writeFileSync(file, "\n".repeat(open.first - 1) + open.code.join("\n") + (isModule ? "\n" : "\nexport {};\n"));
             console.log(file);
         }
         open = null;

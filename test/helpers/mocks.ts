@@ -11,6 +11,8 @@ export interface RecordedResource {
     name: string;
     inputs: Record<string, any>;
     urn: string;
+    /** The explicit provider's reference (`<urn>::<id>`), when the resource was given one. */
+    provider?: string;
 }
 
 type OutputFn = (args: pulumi.runtime.MockResourceArgs) => Record<string, any>;
@@ -80,7 +82,7 @@ export class ResourceRecorder {
         return {
             newResource: (args) => {
                 const extra = outputFns.get(args.type)?.(args) ?? {};
-                this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, urn: `${args.type}::${args.name}` });
+                this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, urn: `${args.type}::${args.name}`, provider: args.provider });
                 return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
             },
             call: (args) => {
