@@ -582,7 +582,7 @@ configure() {
     consumer_pulumi 60 config set --secret hubAdminPassword "$ADMIN_PASSWORD" || return 1
   local image
   for image in "${images[@]}"; do
-    consumer_pulumi 60 config set --path "images.${image%%=*}" "${image#*=}" || return 1
+    consumer_pulumi 60 config set --plaintext --path "images.${image%%=*}" "${image#*=}" || return 1
   done
 }
 if (cd "$CONSUMER" && timeout 60 pulumi stack init "$STACK" --secrets-provider passphrase --non-interactive) >"$LOGS/config.log" 2>&1; then
