@@ -20,6 +20,7 @@ import { parseMemoryQuantity } from "../shared/quantities";
 import { gpuPoolNameOf } from "../shared/gpuPool";
 import { RESTRICTED_CONTAINER_SECURITY_CONTEXT, RESTRICTED_POD_SECURITY_CONTEXT } from "../shared/security";
 import { DEFAULT_PAUSE_IMAGE } from "./imagePrePuller";
+import { uniqueBy } from "../shared/unique";
 
 /** Where notebook homes are mounted: the notebook image's home directory. */
 export const HOME_MOUNT_PATH = "/home/jovyan";
@@ -411,11 +412,6 @@ function exposureValues(hub: HubConfig, releaseName: string): { proxy: Record<st
 function extraPrePullImages(input: HubValuesInput): Record<string, { name: pulumi.Input<string>; tag: pulumi.Input<string> }> {
     const usesGpuImage = input.profiles.some((p) => p.image === "gpu");
     return usesGpuImage && input.images.gpu !== undefined ? { "notebook-gpu": chartImage(input.images.gpu) } : {};
-}
-
-function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {
-    const seen = new Set<string>();
-    return items.filter((item) => !seen.has(key(item)) && !!seen.add(key(item)));
 }
 
 /**

@@ -17,6 +17,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import { z } from "zod";
 import { NodeAffinity, NodePurposeMatch, withNodePurpose } from "../cluster/nodePurpose";
 import { RESTRICTED_CONTAINER_SECURITY_CONTEXT, RESTRICTED_POD_SECURITY_CONTEXT } from "../shared/security";
+import { uniqueBy } from "../shared/unique";
 
 /** The DaemonSet's name in the hub namespace. */
 export const PRE_PULLER_NAME = "image-prepuller";
@@ -174,7 +175,7 @@ export function prePullerDaemonSet(input: PrePullerInput): DaemonSetManifest {
                     securityContext: { ...RESTRICTED_POD_SECURITY_CONTEXT, runAsUser: NOBODY, runAsGroup: NOBODY },
                     ...(Object.keys(v.singleuser.nodeSelector ?? {}).length > 0 ? { nodeSelector: v.singleuser.nodeSelector ?? {} } : {}),
                     ...(affinity.requiredDuringSchedulingIgnoredDuringExecution ? { affinity: { nodeAffinity: affinity } } : {}),
-                    ...(toleration.length > 0 ? { tolerations: dedupe(toleration) } : {}),
+                    ...(toleration.length > 0 ? { tolerations: uniqueBy(toleration, (t) => JSON.stringify(t)) } : {}),
                     ...(pullSecrets.length > 0 ? { imagePullSecrets: [...new Set(pullSecrets)].map((name) => ({ name })) } : {}),
                     initContainers: images.map((image, i) => ({
                         name: `pull-${i}`,
@@ -189,12 +190,4 @@ export function prePullerDaemonSet(input: PrePullerInput): DaemonSetManifest {
             },
         },
     };
-}
-
-function dedupe<T>(items: T[]): T[] {
-    const seen = new Set<string>();
-    return items.filter((item) => {
-        const key = JSON.stringify(item);
-        return !seen.has(key) && !!seen.add(key);
-    });
 }
