@@ -115,7 +115,10 @@ function imageOf(image: z.infer<typeof chartImage>): string {
 
 /** Every image a user pod can start, in the chart's order, each once. */
 export function prePulledImages(values: Record<string, unknown>): string[] {
-    const v = valuesView.parse(values);
+    return imagesOf(valuesView.parse(values));
+}
+
+function imagesOf(v: z.infer<typeof valuesView>): string[] {
     const images = [imageOf(v.singleuser.image)];
     if (v.prePuller?.pullProfileListImages !== false) {
         for (const profile of v.singleuser.profileList ?? []) {
@@ -139,7 +142,7 @@ export function prePulledImages(values: Record<string, unknown>): string[] {
  */
 export function prePullerDaemonSet(input: PrePullerInput): DaemonSetManifest {
     const v = valuesView.parse(input.values);
-    const images = prePulledImages(input.values);
+    const images = imagesOf(v);
     const pause = imageOf(v.prePuller?.pause?.image ?? DEFAULT_PAUSE_IMAGE);
     const labels = { ...input.labels, "app.kubernetes.io/name": PRE_PULLER_NAME, "app.kubernetes.io/component": PRE_PULLER_NAME };
     const selector = { "app.kubernetes.io/name": PRE_PULLER_NAME, "app.kubernetes.io/component": PRE_PULLER_NAME };
